@@ -1,0 +1,4 @@
+using TpcCma.Cli;
+
+
+return await CliApp.RunAsync(args);
