@@ -1,0 +1,72 @@
+namespace TpcCma.Training;
+
+/// <summary>The rules behind <see cref="TrainingSpec.Validate"/>, one line per field.</summary>
+internal static class TrainingSpecValidation
+{
+    public static IReadOnlyDictionary<string, string[]> Validate(TrainingSpec s)
+    {
+        var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        void Fail(string field, string message)
+        {
+            if (!errors.TryGetValue(field, out var list)) errors[field] = list = [];
+            list.Add(message);
+        }
+        void Range(string field, double value, double min, double max, bool minOpen = false, bool maxOpen = false)
+        {
+            if (!double.IsFinite(value)) { Fail(field, $"must be a finite number, got {value}"); return; }
+            if (minOpen ? value <= min : value < min) Fail(field, $"must be {(minOpen ? ">" : ">=")} {min}, got {value}");
+            if (maxOpen ? value >= max : value > max) Fail(field, $"must be {(maxOpen ? "<" : "<=")} {max}, got {value}");
+        }
+        void AtLeast(string field, long value, long min)
+        {
+            if (value < min) Fail(field, $"must be >= {min}, got {value}");
+        }
+
+        if (!Enum.IsDefined(s.Kind)) Fail("kind", $"must be align, pretrain or evaluate, got {(int)s.Kind}");
+        if (string.IsNullOrWhiteSpace(s.Model)) Fail("model", "must name an architecture preset");
+        if (s.InitWeights is { } w && string.IsNullOrWhiteSpace(w)) Fail("init_weights", "must be a path or absent");
+
+        Range("alpha_target", s.AlphaTarget, 0, 1, maxOpen: true);
+        Range("lambda_dist", s.LambdaDist, 0, double.MaxValue);
+        Range("lambda_cov", s.LambdaCov, 0, double.MaxValue);
+        Range("w_max", s.WMax, 0, double.MaxValue, minOpen: true);
+
+        Range("p1", s.P1, 0, 1);
+        Range("p1_min", s.P1Min, 0, 1);
+        Range("p2", s.P2, 0, 1);
+        // The joint rules only once each fraction is itself valid, so one bad number names one field.
+        static bool Fraction(double f) => f is >= 0 and <= 1;
+        if (Fraction(s.P1) && Fraction(s.P1Min) && s.P1Min > s.P1) Fail("p1_min", $"must not exceed p1 ({s.P1}), got {s.P1Min}");
+        if (Fraction(s.P1) && Fraction(s.P2) && s.P1 + s.P2 > 1) Fail("p2", $"p1 + p2 must not exceed 1, got {s.P1 + s.P2}");
+        Range("plateau_tol", s.PlateauTol, 0, double.MaxValue, minOpen: true);
+        AtLeast("plateau_window", s.PlateauWindow, 1);
+        Range("ema", s.Ema, 0, 1, maxOpen: true);
+
+        AtLeast("steps", s.Steps, 1);
+        AtLeast("batch_size", s.BatchSize, 2);   // a contrastive batch needs negatives
+        Range("lr", s.Lr, 0, double.MaxValue, minOpen: true);
+        Range("warmup_fraction", s.WarmupFraction, 0, 1, maxOpen: true);
+        Range("weight_decay", s.WeightDecay, 0, double.MaxValue);
+        Range("grad_clip", s.GradClip, 0, double.MaxValue, minOpen: true);
+        Range("beta1", s.Beta1, 0, 1, maxOpen: true);
+        Range("beta2", s.Beta2, 0, 1, maxOpen: true);
+        Range("eps", s.Eps, 0, double.MaxValue, minOpen: true);
+        if (!Enum.IsDefined(s.Trainable)) Fail("trainable", $"must be all, projections or last_k, got {(int)s.Trainable}");
+        AtLeast("last_k", s.LastK, 1);
+        if (!Enum.IsDefined(s.LogitScale)) Fail("logit_scale", $"must be learned or fixed, got {(int)s.LogitScale}");
+        Range("fixed_logit_scale", s.FixedLogitScale, 1, 100);   // exp(logit_scale) in [1, 100]: logit_scale in [0, ln 100]
+
+        AtLeast("seed", s.Seed, 0);
+        AtLeast("checkpoint_every", s.CheckpointEvery, 1);
+        AtLeast("log_every", s.LogEvery, 1);
+        if (s.Eval is null) Fail("eval", "must be an object");
+        else
+        {
+            AtLeast("eval.train_sample", s.Eval.TrainSample, 0);
+            if (s.Eval.PromptTemplates is not { Count: > 0 }) Fail("eval.prompt_templates", "must list at least one template");
+            else if (s.Eval.PromptTemplates.Any(t => t is null || !t.Contains("{}", StringComparison.Ordinal)))
+                Fail("eval.prompt_templates", "every template must contain {} for the class name");
+        }
+        return errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
+    }
+}
