@@ -88,15 +88,17 @@ public sealed class ClipTokenizer
         return new ClipTokenizer(VocabularyFor(merges), merges);
     }
 
-    /// <summary>OpenAI's vocabulary layout: 256 byte characters, the same with <c>&lt;/w&gt;</c>, one entry per merge, then SOT and EOT.</summary>
+    /// <summary>
+    /// OpenAI's vocabulary layout: 256 byte characters, the same with <c>&lt;/w&gt;</c>, one entry per merge, then SOT
+    /// and EOT. A merge whose result is already a token (two merge paths to one string) adds no second entry.
+    /// </summary>
     public static Dictionary<string, int> VocabularyFor(IReadOnlyList<(string First, string Second)> merges)
     {
         var bytes = ByteUnicode.VocabularyOrder.Select(c => c.ToString()).ToList();
         var tokens = bytes.Concat(bytes.Select(b => b + "</w>")).Concat(merges.Select(m => m.First + m.Second))
             .Append(ClipTextCleaner.StartOfText).Append(ClipTextCleaner.EndOfText);
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var token in tokens)
-            if (!vocab.TryAdd(token, vocab.Count)) throw new InvalidDataException($"merge result '{token}' occurs twice");
+        foreach (var token in tokens) vocab.TryAdd(token, vocab.Count);
         return vocab;
     }
 
