@@ -21,8 +21,8 @@ public sealed record ClipConfig(
     int TransformerLayers)
 {
     /// <summary>OpenAI's image normalisation, used when a config does not give one.</summary>
-    public static readonly float[] OpenAiImageMean = [0.48145466f, 0.4578275f, 0.40821073f];
-    public static readonly float[] OpenAiImageStd = [0.26862954f, 0.26130258f, 0.27577711f];
+    public static readonly double[] OpenAiImageMean = [0.48145466, 0.4578275, 0.40821073];
+    public static readonly double[] OpenAiImageStd = [0.26862954, 0.26130258, 0.27577711];
 
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -39,13 +39,14 @@ public sealed record ClipConfig(
     /// <summary><c>quick_gelu</c> (OpenAI weights: x * sigmoid(1.702 x)) or <c>gelu</c> (exact, erf).</summary>
     public string Activation { get; init; } = "quick_gelu";
 
-    public float[]? ImageMean { get; init; }
-    public float[]? ImageStd { get; init; }
+    /// <summary>Per-channel mean and std of pixel normalisation (double, so HF files round-trip exactly).</summary>
+    public double[]? ImageMean { get; init; }
+    public double[]? ImageStd { get; init; }
 
     [JsonIgnore] public int VisionHeadCount => VisionHeads ?? VisionWidth / 64;
     [JsonIgnore] public int GridSize => ImageResolution / VisionPatchSize;
-    [JsonIgnore] public float[] Mean => ImageMean ?? OpenAiImageMean;
-    [JsonIgnore] public float[] Std => ImageStd ?? OpenAiImageStd;
+    [JsonIgnore] public double[] Mean => ImageMean ?? OpenAiImageMean;
+    [JsonIgnore] public double[] Std => ImageStd ?? OpenAiImageStd;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming every field that cannot build a model.</summary>
     public ClipConfig Validate()
@@ -77,6 +78,14 @@ public sealed record ClipConfig(
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>Same architecture and normalisation: defaults written out count as equal to defaults left out.</summary>
+    public bool Equals(ClipConfig? other) => other is not null && Canonical() == other.Canonical();
+
+    public override int GetHashCode() => Canonical().GetHashCode(StringComparison.Ordinal);
+
+    private string Canonical() =>
+        JsonSerializer.Serialize(this with { VisionHeads = VisionHeadCount, ImageMean = Mean, ImageStd = Std }, JsonOptions);
 
     public static ClipConfig FromJson(string json, string source)
     {

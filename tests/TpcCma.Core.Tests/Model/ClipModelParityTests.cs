@@ -82,7 +82,7 @@ public class ClipModelParityTests
         var config = ClipConfig.Preset("tiny");
         Assert.Equal(reference["vision_heads_derived"]!.GetValue<int>(), config.VisionHeadCount);
         Assert.Equal("quick_gelu", config.Activation);
-        Assert.Equal(reference["image_mean"]!.AsArray().Select(v => v!.GetValue<float>()), config.Mean);
-        Assert.Equal(reference["image_std"]!.AsArray().Select(v => v!.GetValue<float>()), config.Std);
+        Assert.Equal(reference["image_mean"]!.AsArray().Select(v => v!.GetValue<double>()), config.Mean);
+        Assert.Equal(reference["image_std"]!.AsArray().Select(v => v!.GetValue<double>()), config.Std);
     }
 }
