@@ -48,19 +48,26 @@ public static class ImageLoader
         return Decode(bytes, path, limits ?? ImageLimits.Default);
     }
 
+    /// <summary>Checks the file's size, format, dimensions and end marker without decoding pixels.</summary>
+    public static (int Width, int Height, string Format) CheckHeader(string path, ImageLimits? limits = null)
+    {
+        var bytes = ReadChecked(path, limits ?? ImageLimits.Default);
+        var (format, width, height) = Identify(bytes, path, limits ?? ImageLimits.Default);
+        return (width, height, format.Name);
+    }
+
     /// <summary>Checks the file as <see cref="Load"/> does (header, size, end marker, full decode) without keeping the pixels.</summary>
     public static (int Width, int Height, string Format) Inspect(string path, ImageLimits? limits = null)
     {
         var bytes = ReadChecked(path, limits ?? ImageLimits.Default);
-        var format = Identify(bytes, path, limits ?? ImageLimits.Default);
         using var image = Decode(bytes, path, limits ?? ImageLimits.Default);
-        return (image.Width, image.Height, format.Name);
+        return (image.Width, image.Height, Image.DetectFormat(bytes).Name);
     }
 
     /// <summary>Decodes encoded image bytes; <paramref name="name"/> is used in error messages.</summary>
     public static Image<Rgb24> Decode(byte[] bytes, string name, ImageLimits limits)
     {
-        var format = Identify(bytes, name, limits);
+        var (format, _, _) = Identify(bytes, name, limits);
         try
         {
             using var stream = new MemoryStream(bytes, writable: false);
@@ -83,7 +90,7 @@ public static class ImageLoader
         return File.ReadAllBytes(path);
     }
 
-    private static IImageFormat Identify(byte[] bytes, string name, ImageLimits limits)
+    private static (IImageFormat Format, int Width, int Height) Identify(byte[] bytes, string name, ImageLimits limits)
     {
         if (bytes.Length == 0) throw new ImageLoadException(name, DatasetErrorKind.UndecodableImage, "file is empty");
         var known = Image.DetectFormat(bytes);
@@ -106,6 +113,6 @@ public static class ImageLoader
                 $"image is {info.Width}x{info.Height} = {(long)info.Width * info.Height} pixels, over the limit of {limits.MaxPixels}");
         if (!ImageEndMarker.IsComplete(bytes, format))
             throw new ImageLoadException(name, DatasetErrorKind.TruncatedImage, $"{format.Name} file is truncated (no end marker)");
-        return format;
+        return (format, info.Width, info.Height);
     }
 }
