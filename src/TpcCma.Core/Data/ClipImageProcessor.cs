@@ -44,9 +44,30 @@ public sealed class ClipImageProcessor
         using var resized = width == image.Width && height == image.Height
             ? image.Clone()
             : image.Clone(x => x.Resize(width, height, KnownResamplers.Bicubic));
+        return Normalise(resized, left, top);
+    }
+
+    /// <summary>
+    /// A training view: the <paramref name="crop"/> region resized to S x S (bicubic), optionally mirrored, then normalised.
+    /// </summary>
+    public float[] ProcessCropToArray(Image<Rgb24> image, Rectangle crop, bool flipHorizontally)
+    {
+        var size = Config.Size;
+        using var view = image.Clone(x =>
+        {
+            x.Crop(crop).Resize(size, size, KnownResamplers.Bicubic);
+            if (flipHorizontally) x.Flip(FlipMode.Horizontal);
+        });
+        return Normalise(view, 0, 0);
+    }
+
+    /// <summary>The S x S square at (left, top) as normalised channel-major floats.</summary>
+    private float[] Normalise(Image<Rgb24> image, int left, int top)
+    {
+        var size = Config.Size;
         var output = new float[3 * size * size];
         var plane = size * size;
-        resized.ProcessPixelRows(rows =>
+        image.ProcessPixelRows(rows =>
         {
             for (var y = 0; y < size; y++)
             {
