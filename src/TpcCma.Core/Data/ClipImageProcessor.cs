@@ -41,9 +41,8 @@ public sealed class ClipImageProcessor
         var size = Config.Size;
         var (width, height) = ResizedSize(image.Width, image.Height, size);
         var (left, top) = CropOffset(width, height, size);
-        using var resized = width == image.Width && height == image.Height
-            ? image.Clone()
-            : image.Clone(x => x.Resize(width, height, KnownResamplers.Bicubic));
+        if (width == image.Width && height == image.Height) return Normalise(image, left, top);
+        using var resized = image.Clone(x => x.Resize(width, height, KnownResamplers.Bicubic));
         return Normalise(resized, left, top);
     }
 

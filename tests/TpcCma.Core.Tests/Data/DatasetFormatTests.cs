@@ -73,7 +73,6 @@ public class DatasetFormatTests
         using var ds = new TempDataset();
         ds.Png("images/000001.png");
         ds.Png("images/000002.png", seed: 3);
-        Directory.CreateDirectory(ds.PathOf("annotations"));
         File.WriteAllText(ds.PathOf("captions_val.json"), """
             {"images":[{"id":1,"file_name":"000001.png"},{"id":2,"file_name":"000002.png"}],
              "annotations":[{"id":10,"image_id":1,"caption":"first"},{"id":11,"image_id":2,"caption":"second"},{"id":12,"image_id":1,"caption":"again"},
