@@ -9,6 +9,10 @@ public static class CliApp
     public static IReadOnlyList<CliCommand> All { get; } =
     [
         VersionCommand.Command,
+        DatasetsValidateCommand.Command,
+        DatasetsStatsCommand.Command,
+        DatasetsMakeSyntheticCommand.Command,
+        DatasetsImportEmojiCommand.Command,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

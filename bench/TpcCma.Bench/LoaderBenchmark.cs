@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Globalization;
+using TpcCma.Data;
+
+namespace TpcCma.Bench;
+
+/// <summary>
+/// Loader throughput in samples/s over whole epochs: cold (decode + preprocess every image), disk-cached (float32
+/// files written by a previous pass) and memory-cached. Each mode runs <c>repeats</c> times; the median is reported.
+/// </summary>
+internal static class LoaderBenchmark
+{
+    public static int Run(string[] args)
+    {
+        var options = ParseOptions(args);
+        var data = options.GetValueOrDefault("data") ?? throw new ArgumentException("--data DIR is required");
+        int size = Int(options, "size", 32), batch = Int(options, "batch", 64), workers = Int(options, "workers", 2), repeats = Int(options, "repeats", 3);
+        var dataset = ImageTextDataset.Open(data);
+        var processor = new ClipImageProcessor(ImageProcessorConfig.Clip(size));
+        var cacheDir = Directory.CreateTempSubdirectory("tpccma-bench-cache-").FullName;
+        Console.WriteLine($"dataset {data}: {dataset.Samples.Count} samples; size {size}, batch {batch}, workers {workers}, {Environment.ProcessorCount} cores");
+        try
+        {
+            Report("cold", repeats, dataset.Samples.Count, r => Epoch(new ImageTextLoader(dataset, processor, new LoaderOptions(batch, r, Workers: workers))));
+            Epoch(new ImageTextLoader(dataset, processor, new LoaderOptions(batch, Workers: workers, CacheDirectory: cacheDir))); // fill the cache
+            Report("disk cache", repeats, dataset.Samples.Count, r => Epoch(new ImageTextLoader(dataset, processor, new LoaderOptions(batch, r, Workers: workers, CacheDirectory: cacheDir))));
+            var memory = new ImageTextLoader(dataset, processor, new LoaderOptions(batch, Workers: workers, CacheInMemory: true));
+            Epoch(memory);
+            Report("memory cache", repeats, dataset.Samples.Count, _ => Epoch(memory));
+        }
+        finally { Directory.Delete(cacheDir, recursive: true); }
+        return 0;
+    }
+
+    private static void Epoch(ImageTextLoader loader)
+    {
+        foreach (var batch in loader.ReadEpoch(0)) batch.Dispose();
+    }
+
+    private static void Report(string mode, int repeats, int samples, Action<int> epoch)
+    {
+        var rates = new List<double>();
+        for (var r = 0; r < repeats; r++)
+        {
+            var watch = Stopwatch.StartNew();
+            epoch(r);
+            rates.Add(samples / watch.Elapsed.TotalSeconds);
+        }
+        rates.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{mode,-13} median {rates[rates.Count / 2],9:F0} samples/s   (runs: {string.Join(", ", rates.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))})"));
+    }
+
+    private static Dictionary<string, string> ParseOptions(string[] args)
+    {
+        var options = new Dictionary<string, string>();
+        for (var i = 0; i + 1 < args.Length; i += 2)
+            options[args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : throw new ArgumentException($"expected --option, got '{args[i]}'")] = args[i + 1];
+        return options;
+    }
+
+    private static int Int(Dictionary<string, string> options, string name, int fallback) =>
+        options.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test: builds, starts the project-local PostgreSQL, runs each test project, and ends with
+# one line "N passed, N failed". Exit status 0 only when nothing failed.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+results=$root/.local/test-results
+rm -rf "$results"
+mkdir -p "$results"
+
+"$root/scripts/build.sh" || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+"$root/scripts/postgres.sh" start || { echo "PostgreSQL did not start"; echo "0 passed, 1 failed"; exit 1; }
+
+status=0
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  echo "== $name"
+  dotnet test "$project" -c Release --no-build --nologo \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" --results-directory "$results" \
+    --blame-hang-timeout 10m ${TPCCMA_TEST_FILTER:+--filter "$TPCCMA_TEST_FILTER"} || status=1
+done
+
+passed=0; failed=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(echo "$counters" | sed -n 's/.* passed="\([0-9]*\)".*/\1/p'); f=$(echo "$counters" | sed -n 's/.* failed="\([0-9]*\)".*/\1/p')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+# A project that crashed before writing its results still fails the run.
+[ $status -ne 0 ] && [ $failed -eq 0 ] && failed=1
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ] && [ $status -eq 0 ]

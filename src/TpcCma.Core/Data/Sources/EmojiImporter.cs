@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text.Json;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace TpcCma.Data.Sources;
+
+/// <summary>Which emoji.json field becomes the class label.</summary>
+public enum EmojiLabel { Subcategory, Category }
+
+/// <summary>Settings of the emoji import (npm packages <c>emoji-datasource-STYLE</c>).</summary>
+/// <param name="CacheDirectory">Where the npm package files are kept (default: <c>$XDG_CACHE_HOME/tpccma/npm</c> or <c>~/.cache/tpccma/npm</c>).</param>
+public sealed record EmojiImportOptions(
+    string TrainStyle = "twitter",
+    string EvalStyle = "google",
+    EmojiLabel Labels = EmojiLabel.Subcategory,
+    string Version = "16.0.0",
+    string? CacheDirectory = null,
+    string NpmCommand = "npm")
+{
+    public static IReadOnlyList<string> Styles { get; } = ["apple", "facebook", "google", "twitter"];
+
+    public EmojiImportOptions Validated()
+    {
+        foreach (var style in new[] { TrainStyle, EvalStyle })
+            if (!Styles.Contains(style)) throw new ArgumentException($"emoji style '{style}' is not one of {string.Join(", ", Styles)}");
+        if (TrainStyle == EvalStyle) throw new ArgumentException($"train and eval styles must differ, both are '{TrainStyle}'");
+        return this;
+    }
+
+    public string ResolvedCacheDirectory => CacheDirectory ?? Path.Combine(
+        Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"),
+        "tpccma", "npm");
+}
+
+/// <summary>
+/// Imports the emoji of two <c>emoji-datasource-STYLE</c> npm packages as one dataset: each emoji once per style
+/// (64x64 PNG, flattened onto white), captions from its name and short names, label from its subcategory (99) or
+/// category (10), split <c>train</c> for one style and <c>test</c> for the other. The package archives are
+/// fetched once with <c>npm pack</c> into a cache, so later imports run offline and give identical files.
+/// </summary>
+public static class EmojiImporter
+{
+    public static ImageTextDataset Import(string outDir, EmojiImportOptions options, CancellationToken ct = default)
+    {
+        options.Validated();
+        Directory.CreateDirectory(outDir);
+        var lines = new List<string>();
+        var packages = new Dictionary<string, string>();
+        foreach (var (style, split) in new[] { (options.TrainStyle, "train"), (options.EvalStyle, "test") })
+        {
+            var archive = EnsurePackage(style, options, ct);
+            packages[style] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(archive)));
+            lines.AddRange(ExtractStyle(archive, style, split, outDir, options.Labels, ct));
+        }
+        File.WriteAllLines(Path.Combine(outDir, "manifest.jsonl"), lines);
+        var dataset = ImageTextDataset.Open(outDir);
+        File.WriteAllText(Path.Combine(outDir, DatasetReader.SidecarName), JsonSerializer.Serialize(new
+        {
+            source = "emoji",
+            version = options.Version,
+            labels = options.Labels.ToString().ToLowerInvariant(),
+            package_sha256 = packages,
+            classes = dataset.ClassNames,
+            templates = ImageTextDataset.DefaultPromptTemplates,
+        }));
+        return ImageTextDataset.Open(outDir);
+    }
+
+    /// <summary>The package archive in the cache, fetched with <c>npm pack</c> when missing.</summary>
+    public static string EnsurePackage(string style, EmojiImportOptions options, CancellationToken ct = default)
+    {
+        var package = $"emoji-datasource-{style}";
+        var cache = options.ResolvedCacheDirectory;
+        var archive = Path.Combine(cache, $"{package}-{options.Version}.tgz");
+        if (File.Exists(archive)) return archive;
+        Directory.CreateDirectory(cache);
+        var start = new ProcessStartInfo(options.NpmCommand) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in new[] { "pack", $"{package}@{options.Version}", "--pack-destination", cache }) start.ArgumentList.Add(arg);
+        string failure;
+        try
+        {
+            using var npm = Process.Start(start) ?? throw new InvalidOperationException("process did not start");
+            var stderr = npm.StandardError.ReadToEndAsync(ct);
+            npm.StandardOutput.ReadToEnd();
+            npm.WaitForExitAsync(ct).GetAwaiter().GetResult();
+            if (npm.ExitCode == 0 && File.Exists(archive)) return archive;
+            failure = $"npm exited with code {npm.ExitCode}: {Last(stderr.GetAwaiter().GetResult(), 400)}";
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            failure = $"could not run '{options.NpmCommand}' ({ex.Message}); install Node.js/npm";
+        }
+        throw new InvalidOperationException(
+            $"could not obtain {package}@{options.Version} with 'npm pack' ({failure}). Is the npm registry reachable? " +
+            $"Alternatively place {Path.GetFileName(archive)} (from 'npm pack {package}@{options.Version}') in {cache}.");
+    }
+
+    private static string Last(string text, int chars) => text.Length <= chars ? text.Trim() : "..." + text[^chars..].Trim();
+
+    private static List<string> ExtractStyle(string archive, string style, string split, string outDir, EmojiLabel labels, CancellationToken ct)
+    {
+        // Two passes over the archive: emoji.json says which images are wanted, then only those are read.
+        var emoji = ReadEntries(archive, name => name == "package/emoji.json", ct).Select(e => JsonDocument.Parse(e.Bytes)).FirstOrDefault()
+            ?? throw new InvalidDataException($"{archive}: package/emoji.json not found");
+        using (emoji)
+        {
+            var wanted = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var e in emoji.RootElement.EnumerateArray())
+                if (e.TryGetProperty($"has_img_{style}", out var has) && has.ValueKind == JsonValueKind.True)
+                    wanted[$"package/img/{style}/64/{e.GetProperty("image").GetString()}"] = e;
+            var styleDir = Path.Combine(outDir, style);
+            Directory.CreateDirectory(styleDir);
+            var lines = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (name, bytes) in ReadEntries(archive, wanted.ContainsKey, ct))
+            {
+                var entry = wanted[name];
+                var file = Path.GetFileName(name);
+                FlattenOntoWhite(bytes, Path.Combine(styleDir, file), $"{archive}!{name}");
+                lines[file] = JsonSerializer.Serialize(new
+                {
+                    id = $"{style}/{file}",
+                    image = $"{style}/{file}",
+                    captions = Captions(entry),
+                    label = Label(entry, labels),
+                    split,
+                });
+            }
+            if (lines.Count != wanted.Count)
+                throw new InvalidDataException($"{archive}: emoji.json lists {wanted.Count} {style} images but the package holds {lines.Count}");
+            return [.. lines.Values];
+        }
+    }
+
+    /// <summary>Captions: the lower-cased name, then each short name with underscores as spaces, without repeats.</summary>
+    internal static string[] Captions(JsonElement entry)
+    {
+        var captions = new List<string>();
+        if (entry.TryGetProperty("name", out var name) && name.GetString() is { Length: > 0 } n) captions.Add(n.ToLowerInvariant());
+        if (entry.TryGetProperty("short_names", out var shortNames))
+            captions.AddRange(shortNames.EnumerateArray().Select(s => s.GetString()!.Replace('_', ' ')));
+        return [.. captions.Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>The class label: the subcategory with dashes as spaces (<c>face smiling</c>), or the category.</summary>
+    internal static string Label(JsonElement entry, EmojiLabel labels) => labels == EmojiLabel.Category
+        ? entry.GetProperty("category").GetString()!
+        : entry.GetProperty("subcategory").GetString()!.Replace('-', ' ');
+
+    private static IEnumerable<(string Name, byte[] Bytes)> ReadEntries(string archive, Func<string, bool> wanted, CancellationToken ct)
+    {
+        using var file = File.OpenRead(archive);
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        using var reader = new TarReader(gzip);
+        while (reader.GetNextEntry() is { } entry)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null || !wanted(entry.Name)) continue;
+            using var buffer = new MemoryStream();
+            entry.DataStream.CopyTo(buffer);
+            yield return (entry.Name, buffer.ToArray());
+        }
+    }
+
+    private static Image<Rgba32> Decode(byte[] png, string name)
+    {
+        try { return Image.Load<Rgba32>(png); }
+        catch (Exception ex) when (ex is UnknownImageFormatException or InvalidImageContentException or ImageFormatException)
+        {
+            throw new InvalidDataException($"{name}: not a readable PNG ({ex.Message})", ex);
+        }
+    }
+
+    // Emoji PNGs are transparent around the glyph; CLIP's RGB conversion would drop alpha and show whatever colour
+    // the transparent pixels hold, so composite onto white once here.
+    private static void FlattenOntoWhite(byte[] png, string target, string name)
+    {
+        using var image = Decode(png, name);
+        using var flat = new Image<Rgb24>(image.Width, image.Height);
+        for (var y = 0; y < image.Height; y++)
+            for (var x = 0; x < image.Width; x++)
+            {
+                var p = image[x, y];
+                byte Over(byte c) => (byte)((c * p.A + 255 * (255 - p.A) + 127) / 255);
+                flat[x, y] = new Rgb24(Over(p.R), Over(p.G), Over(p.B));
+            }
+        flat.SaveAsPng(target);
+    }
+}

@@ -1,0 +1,87 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.EntityFrameworkCore;
+using TpcCma.Service.Api;
+using TpcCma.Service.Jobs;
+using TpcCma.Service.Persistence;
+
+namespace TpcCma.Service.Hosting;
+
+/// <summary>Composition of the service: what each mode (api, worker, all) registers and maps.</summary>
+public static class ServiceRegistration
+{
+    public static ServiceOptions AddTpcCmaServices(this WebApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        var options = config.GetSection(ServiceOptions.Section).Get<ServiceOptions>() ?? new ServiceOptions();
+        var hangfire = config.GetSection(HangfireSettings.Section).Get<HangfireSettings>() ?? new HangfireSettings();
+        var connectionString = config.GetConnectionString("Jobs")
+            ?? throw new InvalidOperationException("ConnectionStrings:Jobs is not set (appsettings.json or ConnectionStrings__Jobs)");
+        var services = builder.Services;
+
+        services.AddSingleton(options);
+        services.AddSingleton(new ArtifactPaths(ResolvePath(options.ArtifactRoot)));
+        services.AddDbContextFactory<TrainingDb>(o => o.UseNpgsql(connectionString));
+        services.AddHostedService<DatabaseMigrator>();
+        services.AddProblemDetails();
+
+        services.AddHangfire(cfg => cfg
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
+            {
+                SchemaName = "hangfire",
+                PrepareSchemaIfNecessary = true,
+                // LISTEN/NOTIFY wakes a worker within milliseconds; the short poll covers a dropped LISTEN connection.
+                EnableLongPolling = true,
+                QueuePollInterval = TimeSpan.FromSeconds(hangfire.QueuePollIntervalSeconds),
+                // Sliding invisibility keeps a long training job from being fetched again while it still runs.
+                UseSlidingInvisibilityTimeout = true,
+                InvisibilityTimeout = TimeSpan.FromMinutes(hangfire.InvisibilityTimeoutMinutes),
+            }));
+        services.AddTransient<TorchProbeJob>();
+
+        if (options.RunsWorker)
+        {
+            services.AddHangfireServer(o =>
+            {
+                o.ServerName = options.EffectiveNodeName;
+                o.Queues = options.Queues;
+                o.WorkerCount = options.WorkerCount;
+                o.ShutdownTimeout = TimeSpan.FromSeconds(hangfire.ShutdownTimeoutSeconds);
+            });
+        }
+
+        if (options.RunsApi)
+        {
+            services.AddEndpointsApiExplorer();
+            services.AddSwaggerGen(o =>
+            {
+                o.SwaggerDoc("v1", new Microsoft.OpenApi.OpenApiInfo
+                {
+                    Title = "TPC-CMA Service",
+                    Version = "v1",
+                    Description = "Fine-tune CLIP-style models to close their modality gap with the TPC-CMA curriculum.",
+                });
+                var xml = Path.Combine(AppContext.BaseDirectory, "TpcCma.Service.xml");
+                if (File.Exists(xml)) o.IncludeXmlComments(xml);
+            });
+        }
+        return options;
+    }
+
+    public static void UseTpcCma(this WebApplication app, ServiceOptions options)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapHealthApi();
+        if (!options.RunsApi) return;
+        app.UseSwagger();
+        app.UseSwaggerUI(o => o.SwaggerEndpoint("/swagger/v1/swagger.json", "TPC-CMA Service v1"));
+        app.MapDiagnosticsApi();
+    }
+
+    /// <summary>Relative paths in settings are relative to the working directory the service was started from.</summary>
+    private static string ResolvePath(string path) => Path.GetFullPath(path, Environment.CurrentDirectory);
+}

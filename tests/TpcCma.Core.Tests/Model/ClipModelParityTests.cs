@@ -1,0 +1,88 @@
+using System.Text.Json.Nodes;
+using TorchSharp;
+using TpcCma.Checkpoints;
+using TpcCma.Model;
+using static TorchSharp.torch;
+
+namespace TpcCma.Core.Tests.Model;
+
+/// <summary>The C# CLIP against the outputs of the upstream OpenAI implementation for the tiny reference model.</summary>
+public class ClipModelParityTests
+{
+    [Fact]
+    public void EncodeImageAndText_MatchGoldenFeaturesAndLogits_OpenAiWeights()
+    {
+        using var scope = NewDisposeScope();
+        using var model = OpenClipCheckpoint.Load(TinyClip.OpenAiWeights);
+        model.eval();
+        using var images = Safetensors.Read(TinyClip.Images);
+        using var golden = Safetensors.Read(TinyClip.Golden);
+        using var _ = no_grad();
+
+        var imageFeatures = model.encode_image(images["pixel_values"]);
+        var textFeatures = model.encode_text(golden["input_ids"]);
+        TinyClip.AssertClose(golden["image_features"], imageFeatures, 1e-5, "image_features");
+        TinyClip.AssertClose(golden["text_features"], textFeatures, 1e-5, "text_features");
+
+        using var output = model.forward(images["pixel_values"], golden["input_ids"]);
+        TinyClip.AssertClose(golden["image_features_normalized"], output.ImageFeatures, 1e-5, "image_features_normalized");
+        TinyClip.AssertClose(golden["text_features_normalized"], output.TextFeatures, 1e-5, "text_features_normalized");
+        TinyClip.AssertClose(golden["logit_scale_exp"], output.LogitScale, 1e-5, "logit_scale_exp");
+        var logits = output.LogitScale * output.ImageFeatures.matmul(output.TextFeatures.t());
+        TinyClip.AssertClose(golden["logits_per_image"], logits, 1e-4, "logits_per_image");
+        TinyClip.AssertClose(golden["logits_per_text"], logits.t(), 1e-4, "logits_per_text");
+    }
+
+    [Fact]
+    public void Intermediates_MatchGoldenActivations_OpenAiWeights()
+    {
+        using var scope = NewDisposeScope();
+        using var model = OpenClipCheckpoint.Load(TinyClip.OpenAiWeights);
+        model.eval();
+        using var images = Safetensors.Read(TinyClip.Images);
+        using var golden = Safetensors.Read(TinyClip.Golden);
+        using var _ = no_grad();
+        var seen = new Dictionary<string, Tensor>();
+        // The observers run inside the model's own dispose scopes: keep copies in this test's scope.
+        model.Visual.forward(images["pixel_values"], (name, t) => seen["vision_" + name] = t.clone().MoveToOtherDisposeScope(scope));
+        model.EncodeText(golden["input_ids"], (name, t) => seen["text_" + name] = t.clone().MoveToOtherDisposeScope(scope));
+
+        string[] expected = ["vision_patch_embeds", "vision_ln_pre_out", "vision_block0_out", "vision_block1_out", "vision_pooled",
+            "text_embed_out", "text_block0_out", "text_block1_out", "text_ln_final_out", "text_pooled"];
+        foreach (var name in expected)
+        {
+            Assert.True(seen.ContainsKey(name), $"intermediate {name} was not observed");
+            TinyClip.AssertClose(golden[name], seen[name], 1e-5, name);
+        }
+        Assert.Equal(golden["eot_positions"].data<long>().ToArray(), golden["input_ids"].argmax(-1).data<long>().ToArray());
+    }
+
+    [Fact]
+    public void StateDict_HasExactlyTheOpenAiKeysAndShapes_TinyPreset()
+    {
+        using var model = new ClipModel(ClipConfig.Preset("tiny"));
+        var reference = Safetensors.ReadShapes(TinyClip.OpenAiWeights);
+        var ours = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+
+        Assert.Equal(reference.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
+        foreach (var (key, (_, shape)) in reference)
+            Assert.True(shape.SequenceEqual(ours[key]), $"{key}: reference [{string.Join(",", shape)}], model [{string.Join(",", ours[key])}]");
+        Assert.Equal(62, ours.Count);
+    }
+
+    [Fact]
+    public void TinyPreset_EqualsReferenceConstructorArguments()
+    {
+        var reference = JsonNode.Parse(File.ReadAllText(RefData.Path("clip-tiny", "tiny_config.json")))!;
+        var args = reference["openai_CLIP_ctor_args"]!.AsObject();
+        var preset = JsonNode.Parse(ClipConfig.Preset("tiny").ToJson())!.AsObject();
+
+        foreach (var (key, value) in args)
+            Assert.Equal(value!.GetValue<int>(), preset[key]!.GetValue<int>());
+        var config = ClipConfig.Preset("tiny");
+        Assert.Equal(reference["vision_heads_derived"]!.GetValue<int>(), config.VisionHeadCount);
+        Assert.Equal("quick_gelu", config.Activation);
+        Assert.Equal(reference["image_mean"]!.AsArray().Select(v => v!.GetValue<double>()), config.Mean);
+        Assert.Equal(reference["image_std"]!.AsArray().Select(v => v!.GetValue<double>()), config.Std);
+    }
+}

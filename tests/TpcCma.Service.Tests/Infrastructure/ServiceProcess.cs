@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace TpcCma.Service.Tests.Infrastructure;
+
+/// <summary>The service as a separate operating-system process (a worker node or an API node), as in production.</summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+
+    public string BaseUrl { get; }
+    public int ProcessId => process.Id;
+    public string Output { get { lock (output) return output.ToString(); } }
+
+    private ServiceProcess(Process process, string baseUrl)
+    {
+        this.process = process;
+        BaseUrl = baseUrl;
+    }
+
+    public static async Task<ServiceProcess> StartAsync(string mode, string connectionString, string artifactRoot,
+        IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null)
+    {
+        var port = FreePort();
+        var dll = Path.Combine(AppContext.BaseDirectory, "TpcCma.Service.dll");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { dll, "--mode", mode, "--urls", $"http://127.0.0.1:{port}" }) info.ArgumentList.Add(arg);
+        info.Environment["ConnectionStrings__Jobs"] = connectionString;
+        info.Environment["Service__ArtifactRoot"] = artifactRoot;
+        info.Environment["Logging__LogLevel__Default"] = "Information";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) info.Environment[key.Replace(":", "__")] = value;
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the service process");
+        var service = new ServiceProcess(process, $"http://127.0.0.1:{port}");
+        process.OutputDataReceived += (_, e) => service.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => service.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await service.WaitHealthyAsync(timeout ?? TimeSpan.FromSeconds(60));
+        return service;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (output) output.AppendLine(line);
+    }
+
+    private async Task WaitHealthyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"service exited with {process.ExitCode}:\n{Output}");
+            try
+            {
+                if ((await http.GetAsync(BaseUrl + "/healthz")).StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"service not healthy after {timeout}:\n{Output}");
+    }
+
+    /// <summary>SIGKILL: the process dies mid-work with no chance to clean up.</summary>
+    public void Kill() { if (!process.HasExited) process.Kill(entireProcessTree: true); }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        await process.WaitForExitAsync();
+        process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
