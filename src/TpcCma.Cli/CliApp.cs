@@ -9,6 +9,9 @@ public static class CliApp
     public static IReadOnlyList<CliCommand> All { get; } =
     [
         VersionCommand.Command,
+        EmbedCommand.Command,
+        TokenizeCommand.Command,
+        ExportCommand.Command,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

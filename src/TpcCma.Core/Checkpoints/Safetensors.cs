@@ -90,6 +90,15 @@ public static class Safetensors
             .ToDictionary(e => e.Name, e => (e.Type, e.Shape), StringComparer.Ordinal);
     }
 
+    /// <summary>The <c>__metadata__</c> map without reading any tensor data.</summary>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var (header, _) = ReadHeader(stream, path);
+        return header[MetadataKey]?.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>() ?? "", StringComparer.Ordinal)
+            ?? new Dictionary<string, string>();
+    }
+
     /// <summary>
     /// Writes <paramref name="tensors"/> in the given order (moved to CPU, made contiguous), to a temporary name
     /// that is then renamed, so a reader never sees half a file.
