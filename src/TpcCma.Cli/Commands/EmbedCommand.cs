@@ -15,7 +15,7 @@ public static class EmbedCommand
 {
     public static CliCommand Command { get; } = new("embed",
         "Write image and text embeddings of a model to a .safetensors file",
-        $"embed {ModelArgs.Usage} [--images PIXELS.safetensors] [--texts FILE] --out OUT.safetensors [--batch-size N]", Run, ModelArgs.Bf16Flag);
+        $"embed {ModelArgs.Usage} {ModelArgs.DeviceUsage} [--images PIXELS.safetensors] [--texts FILE] --out OUT.safetensors [--batch-size N]", Run, ModelArgs.Bf16Flag);
 
     private static async Task<int> Run(CliArgs args, CancellationToken ct)
     {

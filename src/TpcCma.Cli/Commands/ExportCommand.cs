@@ -7,7 +7,7 @@ public static class ExportCommand
 {
     public static CliCommand Command { get; } = new("export",
         "Export a model as a Hugging Face folder (--format hf) or an OpenCLIP .safetensors file (--format openclip)",
-        $"export {ModelArgs.Usage} --format hf|openclip --out PATH", Run, ModelArgs.Bf16Flag);
+        $"export {ModelArgs.Usage} --format hf|openclip --out PATH", Run);
 
     private static async Task<int> Run(CliArgs args, CancellationToken ct)
     {

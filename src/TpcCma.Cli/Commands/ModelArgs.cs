@@ -4,13 +4,14 @@ using TpcCma.Model;
 namespace TpcCma.Cli.Commands;
 
 /// <summary>
-/// The options every model-using command shares: <c>--model REF</c>, <c>--tokenizer PATH</c>, <c>--device</c>,
-/// <c>--bf16</c>, and for <c>hf:</c> references <c>--hub-url</c> (or TPCCMA_HUB_URL), <c>--hub-token</c> (or HF_TOKEN),
+/// The options every model-using command shares: <c>--model REF</c>, <c>--tokenizer PATH</c>, for computing commands
+/// <c>--device</c> and <c>--bf16</c>, and for <c>hf:</c> references <c>--hub-url</c> (or TPCCMA_HUB_URL), <c>--hub-token</c> (or HF_TOKEN),
 /// <c>--cache-dir</c> (or TPCCMA_CACHE) and extra <c>--allow-host</c>s.
 /// </summary>
 public static class ModelArgs
 {
-    public const string Usage = "--model REF [--tokenizer PATH] [--device cpu|cuda[:N]] [--bf16] [--hub-url URL] [--hub-token T] [--cache-dir DIR] [--allow-host HOST]...";
+    public const string Usage = "--model REF [--tokenizer PATH] [--hub-url URL] [--hub-token T] [--cache-dir DIR] [--allow-host HOST]...";
+    public const string DeviceUsage = "[--device cpu|cuda[:N]] [--bf16]";
     public const string Bf16Flag = "bf16";
 
     /// <summary>Where huggingface.co sends large files.</summary>

@@ -8,7 +8,7 @@ public static class TokenizeCommand
 {
     public static CliCommand Command { get; } = new("tokenize",
         "Print the token ids of texts as a JSON array (one row per text)",
-        $"tokenize {ModelArgs.Usage} [--context N] TEXT...", Run, ModelArgs.Bf16Flag);
+        $"tokenize {ModelArgs.Usage} [--context N] TEXT...", Run);
 
     private static async Task<int> Run(CliArgs args, CancellationToken ct)
     {
