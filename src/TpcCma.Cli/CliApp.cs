@@ -13,6 +13,9 @@ public static class CliApp
         DatasetsStatsCommand.Command,
         DatasetsMakeSyntheticCommand.Command,
         DatasetsImportEmojiCommand.Command,
+        EmbedCommand.Command,
+        TokenizeCommand.Command,
+        ExportCommand.Command,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
