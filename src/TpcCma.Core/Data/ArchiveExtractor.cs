@@ -8,7 +8,7 @@ namespace TpcCma.Data;
 /// outside the extraction folder and link entries are refused (and reported), and extraction stops once the
 /// entry count or the bytes actually written pass the limits (archive bombs).
 /// </summary>
-internal static class ArchiveExtractor
+public static class ArchiveExtractor
 {
     public static bool IsArchive(string path) =>
         path.EndsWith(".tar", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase)

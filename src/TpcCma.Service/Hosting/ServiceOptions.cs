@@ -19,6 +19,12 @@ public sealed class ServiceOptions
     /// <summary>Concurrent jobs on this worker: one per device it owns.</summary>
     public int WorkerCount { get; set; } = 1;
 
+    /// <summary>The CUDA device this worker trains on when one is present (one worker process per GPU).</summary>
+    public int DeviceIndex { get; set; }
+
+    /// <summary>bf16 autocast on CUDA; CPU always trains in float32.</summary>
+    public bool Bf16 { get; set; } = true;
+
     public string DataRoot { get; set; } = ".local/data";
 
     public string ArtifactRoot { get; set; } = ".local/artifacts";

@@ -1,7 +1,12 @@
+using System.Security.Claims;
+using System.Threading.RateLimiting;
 using Hangfire;
+using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using TpcCma.Service.Api;
+using TpcCma.Service.Auth;
 using TpcCma.Service.Jobs;
 using TpcCma.Service.Persistence;
 
@@ -21,9 +26,19 @@ public static class ServiceRegistration
 
         services.AddSingleton(options);
         services.AddSingleton(new ArtifactPaths(ResolvePath(options.ArtifactRoot)));
+        services.AddSingleton(config.GetSection(HubSettings.Section).Get<HubSettings>() ?? new HubSettings());
+        services.AddSingleton<CheckpointExports>();
         services.AddDbContextFactory<TrainingDb>(o => o.UseNpgsql(connectionString));
         services.AddHostedService<DatabaseMigrator>();
+        services.AddHostedService<AdminKeySeeder>();
         services.AddProblemDetails();
+        services.AddMemoryCache();
+        services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeyAuthenticationHandler.AdminRole, p => p.RequireRole(ApiKeyAuthenticationHandler.AdminRole));
+        services.AddRateLimiter(o => ConfigureRateLimits(o, config));
 
         services.AddHangfire(cfg => cfg
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -41,6 +56,9 @@ public static class ServiceRegistration
                 InvisibilityTimeout = TimeSpan.FromMinutes(hangfire.InvisibilityTimeoutMinutes),
             }));
         services.AddTransient<TorchProbeJob>();
+        services.AddTransient<TrainJob>();
+        services.AddTransient<JobExecutor>();
+        services.AddSingleton<JobLeases>();
 
         if (options.RunsWorker)
         {
@@ -77,9 +95,48 @@ public static class ServiceRegistration
         app.UseStatusCodePages();
         app.MapHealthApi();
         if (!options.RunsApi) return;
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseSwagger();
         app.UseSwaggerUI(o => o.SwaggerEndpoint("/swagger/v1/swagger.json", "TPC-CMA Service v1"));
+        app.UseHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [new AdminDashboardAuthorization()], AppPath = "/" });
         app.MapDiagnosticsApi();
+        app.MapKeysApi();
+        app.MapJobsApi();
+        app.MapJobProgressApi();
+        app.MapCheckpointsApi();
+        app.MapDatasetsApi();
+        app.MapModelsApi();
+    }
+
+    /// <summary>A token bucket per API key (per address for anonymous calls); over the limit is 429 with Retry-After.</summary>
+    private static void ConfigureRateLimits(Microsoft.AspNetCore.RateLimiting.RateLimiterOptions o, IConfiguration config)
+    {
+        var perSecond = config.GetValue("Auth:RequestsPerSecond", 200);
+        var burst = config.GetValue("Auth:Burst", 400);
+        o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+        {
+            var who = http.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? "ip:" + http.Connection.RemoteIpAddress;
+            return RateLimitPartition.GetTokenBucketLimiter(who, _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = burst, TokensPerPeriod = perSecond, ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 0, AutoReplenishment = true,
+            });
+        });
+        o.OnRejected = async (context, ct) =>
+        {
+            context.HttpContext.Response.Headers.RetryAfter = "1";
+            await Results.Problem(statusCode: 429, title: "Too many requests", detail: "this API key is over its rate limit; retry after a second")
+                .ExecuteAsync(context.HttpContext);
+        };
+    }
+
+    /// <summary>The Hangfire dashboard is for operators: admin keys only (header or the dashboard's cookie).</summary>
+    private sealed class AdminDashboardAuthorization : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context) => context.GetHttpContext().User.IsAdmin();
     }
 
     /// <summary>Relative paths in settings are relative to the working directory the service was started from.</summary>

@@ -12,6 +12,9 @@ public sealed class TrainingDb(DbContextOptions<TrainingDb> options) : DbContext
     public DbSet<JobEvent> Events => Set<JobEvent>();
     public DbSet<MetricPoint> Metrics => Set<MetricPoint>();
     public DbSet<CheckpointRecord> Checkpoints => Set<CheckpointRecord>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<DatasetRecord> Datasets => Set<DatasetRecord>();
+    public DbSet<ModelRecord> Models => Set<ModelRecord>();
 
     protected override void OnModelCreating(ModelBuilder model) => model.ApplyConfigurationsFromAssembly(typeof(TrainingDb).Assembly);
 }

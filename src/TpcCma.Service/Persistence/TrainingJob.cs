@@ -1,5 +1,9 @@
 namespace TpcCma.Service.Persistence;
 
+/// <summary>What a validated create request resolved to; <see cref="TrainingJob.Create"/> turns it into a row.</summary>
+public sealed record JobDraft(string Name, string Kind, string Spec, string Queue, long TotalSteps, long Seed,
+    Guid? BaseModelId, Guid? DatasetId, Guid? SweepId = null, string? IdempotencyKey = null, string? RequestHash = null);
+
 /// <summary>A fine-tuning, pre-training or evaluation job. Guards its own status transitions.</summary>
 public sealed class TrainingJob
 {
@@ -12,6 +16,11 @@ public sealed class TrainingJob
     /// <summary>The validated job spec as jsonb, exactly as the worker reads it.</summary>
     public string Spec { get; private set; } = "{}";
     public string Queue { get; private set; } = "cpu";
+    public Guid? BaseModelId { get; private set; }
+    public Guid? DatasetId { get; private set; }
+    public long Seed { get; private set; }
+    /// <summary>The sweep this job belongs to, if any.</summary>
+    public Guid? SweepId { get; private set; }
     public string? IdempotencyKey { get; private set; }
     /// <summary>sha256 of the request body, to tell a repeat from a different body under the same idempotency key.</summary>
     public string? RequestHash { get; private set; }
@@ -32,11 +41,11 @@ public sealed class TrainingJob
     public DateTimeOffset? LeaseExpiresAt { get; private set; }
     public int Attempts { get; private set; }
 
-    public static TrainingJob Create(Guid id, string name, string kind, string spec, string queue, long totalSteps,
-        Guid? ownerKeyId, string? idempotencyKey, string? requestHash, DateTimeOffset now) => new()
+    public static TrainingJob Create(JobDraft draft, Guid? ownerKeyId, DateTimeOffset now) => new()
     {
-        Id = id, Name = name, Kind = kind, Spec = spec, Queue = queue, TotalSteps = totalSteps,
-        OwnerKeyId = ownerKeyId, IdempotencyKey = idempotencyKey, RequestHash = requestHash,
+        Id = Guid.CreateVersion7(now), Name = draft.Name, Kind = draft.Kind, Spec = draft.Spec, Queue = draft.Queue,
+        TotalSteps = draft.TotalSteps, Seed = draft.Seed, BaseModelId = draft.BaseModelId, DatasetId = draft.DatasetId,
+        SweepId = draft.SweepId, OwnerKeyId = ownerKeyId, IdempotencyKey = draft.IdempotencyKey, RequestHash = draft.RequestHash,
         Status = JobStatus.Queued, CreatedAt = now,
     };
 

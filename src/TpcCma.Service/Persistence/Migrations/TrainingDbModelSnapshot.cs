@@ -22,6 +22,44 @@ namespace TpcCma.Service.Persistence.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("TpcCma.Service.Persistence.ApiKey", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<bool>("IsAdmin")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Hash")
+                        .IsUnique();
+
+                    b.ToTable("api_keys", (string)null);
+                });
+
             modelBuilder.Entity("TpcCma.Service.Persistence.CheckpointRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -60,6 +98,49 @@ namespace TpcCma.Service.Persistence.Migrations
                         .IsUnique();
 
                     b.ToTable("checkpoints", (string)null);
+                });
+
+            modelBuilder.Entity("TpcCma.Service.Persistence.DatasetRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("ClassCount")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Location")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<Guid?>("OwnerKeyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Report")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<int>("SampleCount")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerKeyId", "CreatedAt");
+
+                    b.ToTable("datasets", (string)null);
                 });
 
             modelBuilder.Entity("TpcCma.Service.Persistence.JobEvent", b =>
@@ -118,6 +199,44 @@ namespace TpcCma.Service.Persistence.Migrations
                     b.ToTable("metrics", (string)null);
                 });
 
+            modelBuilder.Entity("TpcCma.Service.Persistence.ModelRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<Guid?>("OwnerKeyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Reference")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("JobId");
+
+                    b.HasIndex("OwnerKeyId", "CreatedAt");
+
+                    b.ToTable("models", (string)null);
+                });
+
             modelBuilder.Entity("TpcCma.Service.Persistence.TrainingJob", b =>
                 {
                     b.Property<Guid>("Id")
@@ -127,8 +246,14 @@ namespace TpcCma.Service.Persistence.Migrations
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 
+                    b.Property<Guid?>("BaseModelId")
+                        .HasColumnType("uuid");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("DatasetId")
+                        .HasColumnType("uuid");
 
                     b.Property<string>("ErrorCode")
                         .HasColumnType("text");
@@ -180,6 +305,9 @@ namespace TpcCma.Service.Persistence.Migrations
                     b.Property<string>("Result")
                         .HasColumnType("jsonb");
 
+                    b.Property<long>("Seed")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Spec")
                         .IsRequired()
                         .HasColumnType("jsonb");
@@ -194,6 +322,9 @@ namespace TpcCma.Service.Persistence.Migrations
 
                     b.Property<long>("Step")
                         .HasColumnType("bigint");
+
+                    b.Property<Guid?>("SweepId")
+                        .HasColumnType("uuid");
 
                     b.Property<long>("TotalSteps")
                         .HasColumnType("bigint");

@@ -12,8 +12,8 @@ using TpcCma.Service.Persistence;
 namespace TpcCma.Service.Persistence.Migrations
 {
     [DbContext(typeof(TrainingDb))]
-    [Migration("20261129001705_InitialJobs")]
-    partial class InitialJobs
+    [Migration("20261129004628_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -24,6 +24,44 @@ namespace TpcCma.Service.Persistence.Migrations
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
+
+            modelBuilder.Entity("TpcCma.Service.Persistence.ApiKey", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<bool>("IsAdmin")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Hash")
+                        .IsUnique();
+
+                    b.ToTable("api_keys", (string)null);
+                });
 
             modelBuilder.Entity("TpcCma.Service.Persistence.CheckpointRecord", b =>
                 {
@@ -63,6 +101,49 @@ namespace TpcCma.Service.Persistence.Migrations
                         .IsUnique();
 
                     b.ToTable("checkpoints", (string)null);
+                });
+
+            modelBuilder.Entity("TpcCma.Service.Persistence.DatasetRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("ClassCount")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Location")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<Guid?>("OwnerKeyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Report")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<int>("SampleCount")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerKeyId", "CreatedAt");
+
+                    b.ToTable("datasets", (string)null);
                 });
 
             modelBuilder.Entity("TpcCma.Service.Persistence.JobEvent", b =>
@@ -121,6 +202,44 @@ namespace TpcCma.Service.Persistence.Migrations
                     b.ToTable("metrics", (string)null);
                 });
 
+            modelBuilder.Entity("TpcCma.Service.Persistence.ModelRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<Guid?>("OwnerKeyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Reference")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("JobId");
+
+                    b.HasIndex("OwnerKeyId", "CreatedAt");
+
+                    b.ToTable("models", (string)null);
+                });
+
             modelBuilder.Entity("TpcCma.Service.Persistence.TrainingJob", b =>
                 {
                     b.Property<Guid>("Id")
@@ -130,8 +249,14 @@ namespace TpcCma.Service.Persistence.Migrations
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 
+                    b.Property<Guid?>("BaseModelId")
+                        .HasColumnType("uuid");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("DatasetId")
+                        .HasColumnType("uuid");
 
                     b.Property<string>("ErrorCode")
                         .HasColumnType("text");
@@ -183,6 +308,9 @@ namespace TpcCma.Service.Persistence.Migrations
                     b.Property<string>("Result")
                         .HasColumnType("jsonb");
 
+                    b.Property<long>("Seed")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Spec")
                         .IsRequired()
                         .HasColumnType("jsonb");
@@ -197,6 +325,9 @@ namespace TpcCma.Service.Persistence.Migrations
 
                     b.Property<long>("Step")
                         .HasColumnType("bigint");
+
+                    b.Property<Guid?>("SweepId")
+                        .HasColumnType("uuid");
 
                     b.Property<long>("TotalSteps")
                         .HasColumnType("bigint");

@@ -7,11 +7,47 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace TpcCma.Service.Persistence.Migrations
 {
     /// <inheritdoc />
-    public partial class InitialJobs : Migration
+    public partial class Initial : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.CreateTable(
+                name: "api_keys",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Prefix = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Hash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    IsAdmin = table.Column<bool>(type: "boolean", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    RevokedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_api_keys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "datasets",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    OwnerKeyId = table.Column<Guid>(type: "uuid", nullable: true),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Source = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Location = table.Column<string>(type: "text", nullable: false),
+                    SampleCount = table.Column<int>(type: "integer", nullable: false),
+                    ClassCount = table.Column<int>(type: "integer", nullable: false),
+                    Report = table.Column<string>(type: "jsonb", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_datasets", x => x.Id);
+                });
+
             migrationBuilder.CreateTable(
                 name: "jobs",
                 columns: table => new
@@ -22,6 +58,10 @@ namespace TpcCma.Service.Persistence.Migrations
                     Kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
                     Spec = table.Column<string>(type: "jsonb", nullable: false),
                     Queue = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    BaseModelId = table.Column<Guid>(type: "uuid", nullable: true),
+                    DatasetId = table.Column<Guid>(type: "uuid", nullable: true),
+                    Seed = table.Column<long>(type: "bigint", nullable: false),
+                    SweepId = table.Column<Guid>(type: "uuid", nullable: true),
                     IdempotencyKey = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
                     RequestHash = table.Column<string>(type: "text", nullable: true),
                     Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
@@ -43,6 +83,23 @@ namespace TpcCma.Service.Persistence.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_jobs", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "models",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    OwnerKeyId = table.Column<Guid>(type: "uuid", nullable: true),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Source = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Reference = table.Column<string>(type: "text", nullable: false),
+                    JobId = table.Column<Guid>(type: "uuid", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_models", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -114,10 +171,21 @@ namespace TpcCma.Service.Persistence.Migrations
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_api_keys_Hash",
+                table: "api_keys",
+                column: "Hash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_checkpoints_JobId_Step",
                 table: "checkpoints",
                 columns: new[] { "JobId", "Step" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_datasets_OwnerKeyId_CreatedAt",
+                table: "datasets",
+                columns: new[] { "OwnerKeyId", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_job_events_JobId_Id",
@@ -135,19 +203,38 @@ namespace TpcCma.Service.Persistence.Migrations
                 columns: new[] { "OwnerKeyId", "IdempotencyKey" },
                 unique: true,
                 filter: "\"IdempotencyKey\" IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_models_JobId",
+                table: "models",
+                column: "JobId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_models_OwnerKeyId_CreatedAt",
+                table: "models",
+                columns: new[] { "OwnerKeyId", "CreatedAt" });
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
+                name: "api_keys");
+
+            migrationBuilder.DropTable(
                 name: "checkpoints");
+
+            migrationBuilder.DropTable(
+                name: "datasets");
 
             migrationBuilder.DropTable(
                 name: "job_events");
 
             migrationBuilder.DropTable(
                 name: "metrics");
+
+            migrationBuilder.DropTable(
+                name: "models");
 
             migrationBuilder.DropTable(
                 name: "jobs");

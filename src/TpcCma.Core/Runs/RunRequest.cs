@@ -1,0 +1,24 @@
+using TpcCma.Checkpoints;
+using TpcCma.Model;
+using TpcCma.Training;
+
+namespace TpcCma.Runs;
+
+/// <summary>
+/// Everything a job needs besides its spec: where to write, on which device, and how to reach a hub.
+/// The spec's <c>init_weights</c> and <c>dataset</c> are already resolved to loadable locations.
+/// </summary>
+/// <param name="OutputDirectory">The run's folder: <c>checkpoints/</c>, <c>tokenizer/</c>, <c>reports/</c>. A second
+/// run on the same folder resumes from its newest checkpoint.</param>
+/// <param name="LoaderWorkers">Image decode threads; the data loader keeps ahead of the trainer with 2 on this size of model.</param>
+public sealed record RunRequest(
+    TrainingSpec Spec,
+    string OutputDirectory,
+    DeviceOptions? Device = null,
+    HubOptions? Hub = null,
+    int LoaderWorkers = 2)
+{
+    public string CheckpointDirectory => Path.Combine(OutputDirectory, "checkpoints");
+    public string TokenizerDirectory => Path.Combine(OutputDirectory, "tokenizer");
+    public string ReportDirectory => Path.Combine(OutputDirectory, "reports");
+}

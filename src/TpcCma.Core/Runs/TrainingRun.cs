@@ -1,0 +1,71 @@
+using TpcCma.Checkpoints;
+using TpcCma.Data;
+using TpcCma.Model;
+using TpcCma.Tokenization;
+using TpcCma.Training;
+using static TorchSharp.torch;
+
+namespace TpcCma.Runs;
+
+/// <summary>How a run ended: the trainer's result and where the final model is (weights + tokenizer, loadable by <see cref="ModelLoader"/>).</summary>
+public sealed record RunResult(TrainingResult Training, string FinalModelDirectory, int TrainSamples, int HeldOutSamples)
+{
+    /// <summary>Evaluation reports by label (<c>base</c>, phase boundaries, <c>final</c>), in the order they ran.</summary>
+    public IReadOnlyList<object> Evaluations { get; init; } = [];
+}
+
+/// <summary>
+/// One job spec, run from the data and base model to the final checkpoint: what the service's workers and
+/// <c>tpccma train</c> both execute. Resumes when its output folder already holds checkpoints.
+/// </summary>
+public static class TrainingRun
+{
+    /// <summary>Vocabulary of the tokenizer learned from the captions when pre-training from scratch.</summary>
+    public const int PretrainVocabSize = 4096;
+
+    /// <summary>Preprocessed images are cached in memory below this size: later epochs skip decoding.</summary>
+    private const long MemoryCacheBytes = 2L << 30;
+
+    public static RunResult Execute(RunRequest request, ITrainingObserver observer, CancellationToken ct)
+    {
+        var spec = request.Spec;
+        if (spec.Kind == JobKind.Evaluate) throw new ArgumentException("an evaluate job does not train: use ModelEvaluation");
+        var data = RunData.Open(spec.Dataset ?? throw new ArgumentException("the spec names no dataset"));
+        if (data.Train.Samples.Count < spec.BatchSize)
+            throw new ArgumentException($"the training split has {data.Train.Samples.Count} samples, fewer than batch_size {spec.BatchSize}");
+
+        manual_seed(spec.Seed);   // random initialisation (pre-training) is part of what the seed fixes
+        using var loaded = LoadModel(request, data.Train);
+        var tokenizer = loaded.RequireTokenizer();
+        tokenizer.Save(request.TokenizerDirectory);
+        var config = loaded.Config;
+        var processor = new ClipImageProcessor(new ImageProcessorConfig(config.ImageResolution, [.. config.Mean.Select(v => (float)v)], [.. config.Std.Select(v => (float)v)]));
+        var imageBytes = (long)data.Train.Samples.Count * 3 * config.ImageResolution * config.ImageResolution * sizeof(float);
+        var loader = new ImageTextLoader(data.Train, processor, new LoaderOptions(
+            spec.BatchSize, Seed: unchecked((int)spec.Seed), DropLast: true, Workers: request.LoaderWorkers, CacheInMemory: imageBytes < MemoryCacheBytes));
+        using var batches = new LoaderBatchSource(loader, tokenizer, config.ContextLength, loaded.Device.Device);
+        using var trainer = new Trainer(spec, loaded.Model, batches, request.CheckpointDirectory, observer);
+        var result = trainer.Run(ct);
+
+        var final = Path.Combine(request.OutputDirectory, "final");
+        Directory.CreateDirectory(final);
+        OpenClipCheckpoint.Save(loaded.Model, Path.Combine(final, CheckpointStore.WeightsFile));
+        tokenizer.Save(final);
+        return new RunResult(result, final, data.Train.Samples.Count, data.HeldOut.Samples.Count);
+    }
+
+    /// <summary>The base model, or for pre-training a preset with a tokenizer learned from the training captions.</summary>
+    public static LoadedModel LoadModel(RunRequest request, ImageTextDataset train)
+    {
+        var spec = request.Spec;
+        var options = new ModelLoadOptions(Device: request.Device, Hub: request.Hub);
+        if (spec.InitWeights is { } weights) return ModelLoader.Load(weights, options);
+        if (!Directory.Exists(request.TokenizerDirectory))
+        {
+            // Learned once; a resumed run reads it back so the vocabulary cannot drift.
+            var captions = train.Samples.SelectMany(s => s.Captions);
+            ClipBpeTrainer.Train(captions, PretrainVocabSize).Save(request.TokenizerDirectory);
+        }
+        return ModelLoader.Load(spec.Model, options with { TokenizerPath = request.TokenizerDirectory });
+    }
+}

@@ -1,0 +1,180 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using TpcCma.Data;
+using TpcCma.Data.Sources;
+using TpcCma.Service.Auth;
+using TpcCma.Service.Hosting;
+using TpcCma.Service.Persistence;
+
+namespace TpcCma.Service.Api;
+
+/// <summary><c>/v1/datasets</c>: register a dataset (a path under the data root, a built-in source, or an uploaded archive), validated at the door.</summary>
+public static class DatasetsApi
+{
+    /// <summary>Register a dataset. Exactly one of <c>path</c> or <c>builtin</c>.</summary>
+    public sealed record CreateDatasetRequest
+    {
+        /// <example>emoji</example>
+        public string? Name { get; init; }
+        /// <summary>A manifest, folder or archive under the service's data root (relative to it).</summary>
+        public string? Path { get; init; }
+        /// <summary>A built-in source: <c>{"kind": "synthetic-shapes", "count": 1000, "size": 32, "seed": 0}</c> or <c>{"kind": "emoji"}</c>.</summary>
+        public BuiltinSource? Builtin { get; init; }
+        /// <summary><c>fail</c> (default): any bad sample refuses the dataset; <c>skip</c>: bad samples are left out and reported.</summary>
+        public ValidationPolicy Policy { get; init; } = ValidationPolicy.Fail;
+    }
+
+    public sealed record BuiltinSource
+    {
+        public string Kind { get; init; } = "";
+        public int Count { get; init; } = 1000;
+        public int Size { get; init; } = 32;
+        public int Seed { get; init; }
+        public ShapeLabel ShapeLabels { get; init; } = ShapeLabel.ShapeAndColour;
+        public string TrainStyle { get; init; } = "twitter";
+        public string EvalStyle { get; init; } = "google";
+        public EmojiLabel EmojiLabels { get; init; } = EmojiLabel.Category;
+    }
+
+    public sealed record DatasetResponse(Guid Id, string Name, string Source, int SampleCount, int ClassCount, JsonElement Report, DateTimeOffset CreatedAt)
+    {
+        public string Object => "dataset";
+
+        public static DatasetResponse From(DatasetRecord d) =>
+            new(d.Id, d.Name, d.Source, d.SampleCount, d.ClassCount, JsonDocument.Parse(d.Report).RootElement, d.CreatedAt);
+    }
+
+    public static RouteGroupBuilder MapDatasetsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/datasets").WithTags("Datasets").RequireAuthorization();
+        api.MapPost("/", Create).WithSummary("Register a dataset from a path under the data root or a built-in source (synthetic-shapes, emoji)");
+        api.MapPost("/upload", Upload).Accepts<IFormFile>("application/octet-stream")
+            .WithSummary("Upload a dataset archive (.tar, .tar.gz, .zip) holding a JSONL, CSV or COCO manifest and its images")
+            .WithDescription("Query: name, policy (fail|skip), filename (tells the archive type). Every problem is listed with its archive entry or manifest line.");
+        api.MapGet("/", List).WithSummary("List datasets");
+        api.MapGet("/{id:guid}", Get).WithSummary("A dataset with its validation report");
+        return api;
+    }
+
+    public static async Task<Results<Created<DatasetResponse>, ValidationProblem>> Create(
+        CreateDatasetRequest request, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, CancellationToken ct)
+    {
+        var id = Guid.CreateVersion7();
+        var dataRoot = Path.GetFullPath(options.DataRoot);
+        string location, source, name;
+        try
+        {
+            if ((request.Path is null) == (request.Builtin is null))
+                return Invalid("path", "give exactly one of path or builtin");
+            if (request.Path is not null)
+            {
+                location = DataRootPaths.Resolve(dataRoot, request.Path);
+                (source, name) = ("path", request.Name ?? Path.GetFileNameWithoutExtension(location));
+            }
+            else
+            {
+                var folder = Path.Combine(dataRoot, "datasets", id.ToString("N"));
+                await Task.Run(() => WriteBuiltin(request.Builtin!, folder, ct), ct);
+                (location, source, name) = (folder, "builtin", request.Name ?? request.Builtin!.Kind);
+            }
+        }
+        catch (ArgumentException ex) { return Invalid(request.Path is null ? "builtin" : "path", ex.Message); }
+        catch (FileNotFoundException ex) { return Invalid("path", ex.Message); }
+        catch (InvalidOperationException ex) { return Invalid("builtin", ex.Message); }
+        return await RegisterAsync(db, user, id, name, source, location, request.Policy, ct);
+    }
+
+    public static async Task<Results<Created<DatasetResponse>, ValidationProblem>> Upload(
+        HttpRequest http, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, CancellationToken ct,
+        string? name = null, ValidationPolicy policy = ValidationPolicy.Fail, string filename = "dataset.tar")
+    {
+        if (!ArchiveExtractor.IsArchive(filename)) return Invalid("filename", "must end in .tar, .tar.gz, .tgz or .zip");
+        var id = Guid.CreateVersion7();
+        var folder = Path.Combine(Path.GetFullPath(options.DataRoot), "datasets", id.ToString("N"));
+        Directory.CreateDirectory(folder);
+        var archive = Path.Combine(folder, "upload-" + Path.GetFileName(filename));
+        await using (var file = File.Create(archive)) await http.Body.CopyToAsync(file, ct);
+        var errors = new List<DatasetError>();
+        var extracted = Path.Combine(folder, "files");
+        try { await Task.Run(() => ArchiveExtractor.Extract(archive, extracted, ArchiveLimits.Default, errors), ct); }
+        catch (DatasetValidationException ex) { errors.AddRange(ex.Errors); }
+        catch (InvalidDataException ex) { errors.Add(new DatasetError(Path.GetFileName(filename), DatasetErrorKind.UnsupportedFormat, ex.Message)); }
+        File.Delete(archive);
+        if (errors.Count > 0)
+        {
+            Directory.Delete(folder, recursive: true);
+            return TypedResults.ValidationProblem(ErrorsByLocation(errors), title: "The dataset archive is invalid");
+        }
+        return await RegisterAsync(db, user, id, name ?? Path.GetFileNameWithoutExtension(filename), "upload", extracted, policy, ct);
+    }
+
+    /// <summary>Opens the dataset with full checks, then stores it; nothing is stored when it is refused.</summary>
+    private static async Task<Results<Created<DatasetResponse>, ValidationProblem>> RegisterAsync(
+        TrainingDb db, ClaimsPrincipal user, Guid id, string name, string source, string location, ValidationPolicy policy, CancellationToken ct)
+    {
+        ImageTextDataset dataset;
+        try
+        {
+            dataset = await Task.Run(() => ImageTextDataset.Open(location, new DatasetOptions(Policy: policy, ImageCheck: ImageCheck.Decode)), ct);
+        }
+        catch (DatasetValidationException ex) { return TypedResults.ValidationProblem(ErrorsByLocation(ex.Errors), title: "The dataset is invalid"); }
+        catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or ArgumentException) { return Invalid("path", ex.Message); }
+
+        var report = new
+        {
+            splits = dataset.SplitNames.ToDictionary(s => s, s => dataset.Samples.Count(x => x.Split == s)),
+            entries = dataset.Report.Entries, kept = dataset.Report.Kept, skipped = dataset.Report.Skipped,
+            first_errors = dataset.Report.Errors.Select(e => e.ToString()).ToList(),
+            classes = dataset.ClassNames, prompt_templates = dataset.PromptTemplates,
+        };
+        var record = new DatasetRecord
+        {
+            Id = id, OwnerKeyId = user.KeyId(), Name = name, Source = source, Location = location, SampleCount = dataset.Samples.Count,
+            ClassCount = dataset.ClassNames.Count, Report = JsonSerializer.Serialize(report), CreatedAt = DateTimeOffset.UtcNow,
+        };
+        db.Datasets.Add(record);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/v1/datasets/{id}", DatasetResponse.From(record));
+    }
+
+    private static void WriteBuiltin(BuiltinSource builtin, string folder, CancellationToken ct)
+    {
+        switch (builtin.Kind)
+        {
+            case "synthetic-shapes":
+                if (builtin.Count is < 2 or > 1_000_000) throw new ArgumentException("count must be between 2 and 1000000");
+                if (builtin.Size is < 8 or > 1024) throw new ArgumentException("size must be between 8 and 1024");
+                SyntheticShapes.Write(folder, new SyntheticShapesOptions(builtin.Count, builtin.Size, builtin.Seed, builtin.ShapeLabels), ct);
+                break;
+            case "emoji":
+                EmojiImporter.Import(folder, new EmojiImportOptions(builtin.TrainStyle, builtin.EvalStyle, builtin.EmojiLabels).Validated(), ct);
+                break;
+            default:
+                throw new ArgumentException($"kind must be synthetic-shapes or emoji, got '{builtin.Kind}'");
+        }
+    }
+
+    public static async Task<Ok<ListResponse<DatasetResponse>>> List(ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
+    {
+        var query = db.Datasets.AsNoTracking();
+        if (!user.IsAdmin()) query = query.Where(d => d.OwnerKeyId == user.KeyId());
+        var rows = await query.OrderByDescending(d => d.CreatedAt).Take(500).ToListAsync(ct);
+        return TypedResults.Ok(new ListResponse<DatasetResponse>(rows.Select(DatasetResponse.From).ToList(), false));
+    }
+
+    public static async Task<Results<Ok<DatasetResponse>, NotFound<ProblemDetails>>> Get(Guid id, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
+    {
+        var row = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, ct);
+        return row is not null && user.CanSee(row.OwnerKeyId) ? TypedResults.Ok(DatasetResponse.From(row)) : JobsApi.NotFoundProblem("dataset", id);
+    }
+
+    private static Dictionary<string, string[]> ErrorsByLocation(IEnumerable<DatasetError> errors) =>
+        errors.GroupBy(e => e.Location).ToDictionary(g => g.Key, g => g.Select(e => $"{e.Kind}: {e.Message}").ToArray());
+
+    private static ValidationProblem Invalid(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
+}

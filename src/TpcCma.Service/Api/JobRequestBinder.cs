@@ -1,0 +1,68 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TpcCma.Service.Jobs;
+using TpcCma.Training;
+
+namespace TpcCma.Service.Api;
+
+/// <summary>A create-job body, read and validated once: every invalid field is named, nothing is half-accepted.</summary>
+public sealed record BoundJobRequest(CreateJobRequest Request, TrainingSpec Spec, string BodySha256);
+
+public static class JobRequestBinder
+{
+    public const int MaxNameLength = 200;
+
+    /// <summary>Parses and validates; on failure returns the field errors (key = field path, e.g. <c>spec.lr</c>).</summary>
+    public static (BoundJobRequest? Bound, Dictionary<string, string[]> Errors) Bind(string body, string defaultQueue)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        CreateJobRequest? request;
+        try
+        {
+            request = JsonSerializer.Deserialize<CreateJobRequest>(body, ApiJson.Strict);
+        }
+        catch (JsonException ex)
+        {
+            errors[ApiJson.FieldOf(ex.Path, "body")] = [Clean(ex.Message)];
+            return (null, errors);
+        }
+        if (request is null) return (null, new() { ["body"] = ["the body must be a JSON object"] });
+
+        if (request.Name is { Length: > MaxNameLength }) errors["name"] = [$"must be at most {MaxNameLength} characters"];
+        var queue = request.Queue ?? defaultQueue;
+        if (!QueueNames.IsValid(queue)) errors["queue"] = [QueueNames.Rule];
+
+        var specObject = request.Spec ?? new JsonObject();
+        TrainingSpec? spec = null;
+        try
+        {
+            spec = specObject.Deserialize<TrainingSpec>(TrainingSpec.JsonOptions) ?? throw new JsonException("the spec is null");
+        }
+        catch (JsonException ex)
+        {
+            errors["spec." + ApiJson.FieldOf(ex.Path, "").TrimStart('.')] = [Clean(ex.Message)];
+        }
+        if (spec is not null)
+        {
+            // A spec without a seed gets one now, so the stored job is reproducible and the client learns it.
+            if (!specObject.ContainsKey("seed")) spec = spec with { Seed = RandomNumberGenerator.GetInt32(1, int.MaxValue) };
+            foreach (var (field, messages) in spec.Validate()) errors["spec." + field] = messages;
+            if (spec.Kind != JobKind.Pretrain && request.BaseModel is null) errors["base_model"] = [$"is required for a job of kind {Kind(spec)}"];
+            if (request.Dataset is null) errors["dataset"] = ["is required"];
+            if (spec.InitWeights is not null) errors["spec.init_weights"] = ["is set by the service from base_model; leave it out"];
+            if (spec.Dataset is not null) errors["spec.dataset"] = ["is set by the service from dataset; leave it out"];
+        }
+        var hash = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(body)));
+        return errors.Count > 0 ? (null, errors) : (new BoundJobRequest(request with { Queue = queue }, spec!, hash), errors);
+    }
+
+    public static string Kind(TrainingSpec spec) => JsonNamingPolicy.SnakeCaseLower.ConvertName(spec.Kind.ToString());
+
+    /// <summary>System.Text.Json's messages end with a path and line numbers already given by the field name.</summary>
+    private static string Clean(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+}

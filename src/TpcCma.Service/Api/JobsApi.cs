@@ -1,0 +1,127 @@
+using System.Security.Claims;
+using Hangfire;
+using Hangfire.States;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using TpcCma.Service.Auth;
+using TpcCma.Service.Hosting;
+using TpcCma.Service.Jobs;
+using TpcCma.Service.Persistence;
+
+namespace TpcCma.Service.Api;
+
+/// <summary><c>/v1/jobs</c>: submit, list, inspect and cancel jobs. Progress endpoints are in <see cref="JobProgressApi"/>.</summary>
+public static class JobsApi
+{
+    public const string IdempotencyHeader = "Idempotency-Key";
+
+    public static RouteGroupBuilder MapJobsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/jobs").WithTags("Jobs").RequireAuthorization();
+        api.MapPost("/", Create)
+            .Accepts<CreateJobRequest>("application/json")
+            .ProducesValidationProblem()
+            .WithSummary("Create and enqueue a job")
+            .WithDescription("Validates the spec (every invalid field is listed), resolves base_model and dataset (404 when unknown) and queues the job. "
+                + "With an Idempotency-Key header a repeat returns the same job (200); the same key with a different body is 409.");
+        api.MapGet("/", List).WithSummary("List jobs, newest first");
+        api.MapGet("/{id:guid}", Get).WithSummary("A job: status, phase, step, error and result");
+        api.MapPost("/{id:guid}/cancel", Cancel)
+            .WithSummary("Cancel a job")
+            .WithDescription("A queued job is cancelled at once; a running one stops within one training step, keeps its checkpoint and becomes cancelled.");
+        return api;
+    }
+
+    public static async Task<Results<Created<JobResponse>, Ok<JobResponse>, ValidationProblem, ProblemHttpResult>> Create(
+        HttpRequest http, ClaimsPrincipal user, TrainingDb db, IBackgroundJobClient hangfire, ServiceOptions options,
+        [FromHeader(Name = IdempotencyHeader)] string? idempotencyKey, CancellationToken ct)
+    {
+        if (idempotencyKey is { Length: > 200 } || idempotencyKey is { Length: 0 })
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [IdempotencyHeader] = ["must be 1-200 characters"] });
+        if (!http.HasJsonContentType())
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type", detail: "send the job as application/json");
+        var body = await new StreamReader(http.Body).ReadToEndAsync(ct);
+        var (bound, errors) = JobRequestBinder.Bind(body, options.Queues.FirstOrDefault() ?? "cpu");
+        if (bound is null) return TypedResults.ValidationProblem(errors, title: "The job request is invalid");
+
+        var owner = user.KeyId();
+        if (idempotencyKey is not null
+            && await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.OwnerKeyId == owner && j.IdempotencyKey == idempotencyKey, ct) is { } existing)
+        {
+            return existing.RequestHash == bound.BodySha256
+                ? TypedResults.Ok(JobResponse.From(existing))
+                : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Idempotency-Key reused",
+                    detail: $"key '{idempotencyKey}' was used for job {existing.Id} with a different body");
+        }
+
+        var resolved = await JobReferences.ResolveAsync(db, user, bound, ct);
+        if (resolved.Problem is not null) return resolved.Problem;
+        var job = TrainingJob.Create(resolved.Draft! with { IdempotencyKey = idempotencyKey, RequestHash = bound.BodySha256 }, owner, DateTimeOffset.UtcNow);
+        db.Jobs.Add(job);
+        db.Events.Add(new JobEvent { JobId = job.Id, Kind = "status", Message = "queued", CreatedAt = job.CreatedAt });
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException) when (idempotencyKey is not null)
+        {
+            // Two concurrent requests with the same key: the unique index let one through; answer with it.
+            db.ChangeTracker.Clear();
+            var winner = await db.Jobs.AsNoTracking().FirstAsync(j => j.OwnerKeyId == owner && j.IdempotencyKey == idempotencyKey, ct);
+            return winner.RequestHash == bound.BodySha256
+                ? TypedResults.Ok(JobResponse.From(winner))
+                : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Idempotency-Key reused");
+        }
+        await EnqueueAsync(db, hangfire, job, ct);
+        return TypedResults.Created($"/v1/jobs/{job.Id}", JobResponse.From(job));
+    }
+
+    /// <summary>Hands the job id (nothing more) to Hangfire on the job's queue.</summary>
+    public static async Task EnqueueAsync(TrainingDb db, IBackgroundJobClient hangfire, TrainingJob job, CancellationToken ct)
+    {
+        var jobId = job.Id;
+        job.AttachHangfireId(hangfire.Create<TrainJob>(t => t.RunAsync(jobId, CancellationToken.None), new EnqueuedState(job.Queue)));
+        await db.SaveChangesAsync(ct);
+    }
+
+    public static async Task<Ok<ListResponse<JobResponse>>> List(ClaimsPrincipal user, TrainingDb db, CancellationToken ct,
+        string? status = null, string? search = null, Guid? sweep = null, int limit = 50, DateTimeOffset? before = null)
+    {
+        limit = Math.Clamp(limit, 1, 500);
+        var query = db.Jobs.AsNoTracking();
+        if (!user.IsAdmin()) query = query.Where(j => j.OwnerKeyId == user.KeyId());
+        if (status is not null && Enum.TryParse<JobStatus>(status, ignoreCase: true, out var s)) query = query.Where(j => j.Status == s);
+        if (!string.IsNullOrWhiteSpace(search)) query = query.Where(j => EF.Functions.ILike(j.Name, "%" + search + "%"));
+        if (sweep is not null) query = query.Where(j => j.SweepId == sweep);
+        if (before is not null) query = query.Where(j => j.CreatedAt < before);
+        var page = await query.OrderByDescending(j => j.CreatedAt).Take(limit + 1).ToListAsync(ct);
+        return TypedResults.Ok(new ListResponse<JobResponse>(page.Take(limit).Select(JobResponse.From).ToList(), page.Count > limit));
+    }
+
+    public static async Task<Results<Ok<JobResponse>, NotFound<ProblemDetails>>> Get(Guid id, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
+    {
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct);
+        return job is not null && user.CanSee(job.OwnerKeyId) ? TypedResults.Ok(JobResponse.From(job)) : NotFoundProblem("job", id);
+    }
+
+    public static async Task<Results<Ok<JobResponse>, NotFound<ProblemDetails>, ProblemHttpResult>> Cancel(
+        Guid id, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
+    {
+        var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == id, ct);
+        if (job is null || !user.CanSee(job.OwnerKeyId)) return NotFoundProblem("job", id);
+        if (job.Status.IsTerminal())
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Job already ended", detail: $"job {id} is {job.Status.Name()}");
+        job.RequestCancel(DateTimeOffset.UtcNow);
+        db.Events.Add(new JobEvent { JobId = id, Kind = "status", Message = job.Status.Name(), Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
+        try { await db.SaveChangesAsync(ct); }
+        catch (DbUpdateConcurrencyException)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Job changed meanwhile", detail: "retry the request");
+        }
+        return TypedResults.Ok(JobResponse.From(job));
+    }
+
+    public static NotFound<ProblemDetails> NotFoundProblem(string what, Guid id) =>
+        TypedResults.NotFound(new ProblemDetails { Status = 404, Title = $"Unknown {what}", Detail = $"no {what} {id}" });
+}

@@ -1,0 +1,87 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using TpcCma.Checkpoints;
+using TpcCma.Model;
+using TpcCma.Service.Auth;
+using TpcCma.Service.Hosting;
+using TpcCma.Service.Persistence;
+
+namespace TpcCma.Service.Api;
+
+/// <summary><c>/v1/models</c>: models jobs start from. Imported from the data root or a hub, a preset, or registered by a finished job.</summary>
+public static class ModelsApi
+{
+    /// <summary>
+    /// <c>reference</c>: <c>hf:ORG/NAME[@REVISION]</c> (downloaded from the configured hub), <c>preset:NAME</c> (random
+    /// initialisation), or a path under the data root to a Hugging Face CLIP folder or an OpenCLIP <c>.safetensors</c>.
+    /// </summary>
+    public sealed record CreateModelRequest
+    {
+        /// <example>clip-tiny</example>
+        public string? Name { get; init; }
+        /// <example>preset:tiny</example>
+        public string Reference { get; init; } = "";
+    }
+
+    public sealed record ModelResponse(Guid Id, string Name, string Source, string Reference, Guid? Job, DateTimeOffset CreatedAt)
+    {
+        public string Object => "model";
+
+        public static ModelResponse From(ModelRecord m) => new(m.Id, m.Name, m.Source, m.Reference, m.JobId, m.CreatedAt);
+    }
+
+    public static RouteGroupBuilder MapModelsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/models").WithTags("Models").RequireAuthorization();
+        api.MapPost("/", Create).WithSummary("Import a model (hf:, preset:, or a path under the data root); it is loaded once to check it");
+        api.MapGet("/", List).WithSummary("List models, including those finished jobs registered");
+        api.MapGet("/{id:guid}", Get).WithSummary("A model");
+        return api;
+    }
+
+    public static async Task<Results<Created<ModelResponse>, ValidationProblem>> Create(
+        CreateModelRequest request, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, HubSettings hub, CancellationToken ct)
+    {
+        string reference, source;
+        try
+        {
+            (reference, source) = request.Reference switch
+            {
+                var r when r.StartsWith("preset:", StringComparison.Ordinal) && ClipConfig.IsPreset(r[7..]) => (r[7..], "preset"),
+                var r when r.StartsWith("preset:", StringComparison.Ordinal) => throw new ArgumentException($"unknown preset; presets: {string.Join(", ", ClipConfig.PresetNames)}"),
+                var r when HubReference.IsHubReference(r) => (r, "hf"),
+                var r => (DataRootPaths.Resolve(Path.GetFullPath(options.DataRoot), r), "import"),
+            };
+            // Load once on a worker thread (TorchSharp scopes are per thread): refuse what a job could not load later.
+            await Task.Run(async () => { using var _ = await ModelLoader.LoadAsync(reference, new ModelLoadOptions(Hub: hub.Options), ct); }, ct);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or InvalidDataException or HttpRequestException or IOException)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reference"] = [ex.Message] });
+        }
+        var record = new ModelRecord
+        {
+            Id = Guid.CreateVersion7(), OwnerKeyId = user.KeyId(), Name = request.Name ?? request.Reference, Source = source,
+            Reference = reference, CreatedAt = DateTimeOffset.UtcNow,
+        };
+        db.Models.Add(record);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/v1/models/{record.Id}", ModelResponse.From(record));
+    }
+
+    public static async Task<Ok<ListResponse<ModelResponse>>> List(ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
+    {
+        var query = db.Models.AsNoTracking();
+        if (!user.IsAdmin()) query = query.Where(m => m.OwnerKeyId == user.KeyId());
+        var rows = await query.OrderByDescending(m => m.CreatedAt).Take(500).ToListAsync(ct);
+        return TypedResults.Ok(new ListResponse<ModelResponse>(rows.Select(ModelResponse.From).ToList(), false));
+    }
+
+    public static async Task<Results<Ok<ModelResponse>, NotFound<ProblemDetails>>> Get(Guid id, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
+    {
+        var row = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.Id == id, ct);
+        return row is not null && user.CanSee(row.OwnerKeyId) ? TypedResults.Ok(ModelResponse.From(row)) : JobsApi.NotFoundProblem("model", id);
+    }
+}

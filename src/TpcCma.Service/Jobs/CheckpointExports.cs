@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using System.Formats.Tar;
+using System.Security.Cryptography;
+using TpcCma.Checkpoints;
+using TpcCma.Tokenization;
+using TpcCma.Training;
+
+namespace TpcCma.Service.Jobs;
+
+/// <summary>A file ready to stream: its path, size and sha256 (the download's ETag).</summary>
+public sealed record ExportedFile(string Path, long Size, string Sha256, string ContentType, string FileName);
+
+/// <summary>
+/// The download formats of a checkpoint folder. The trainer writes OpenCLIP-layout weights, served as they are;
+/// the Hugging Face folder is converted on first request and kept beside them as a tar with its sha256.
+/// </summary>
+public sealed class CheckpointExports
+{
+    public const string HfTar = "hf.tar";
+    public static readonly string[] Formats = ["openclip", "hf"];
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> locks = new();
+
+    public async Task<ExportedFile> GetAsync(string checkpointDirectory, string tokenizerDirectory, string format, string name, CancellationToken ct)
+    {
+        var weights = Path.Combine(checkpointDirectory, CheckpointStore.WeightsFile);
+        if (!File.Exists(weights)) throw new FileNotFoundException($"checkpoint weights missing: {weights}");
+        return format switch
+        {
+            "openclip" => await DescribeAsync(weights, "application/octet-stream", $"{name}.safetensors", ct),
+            "hf" => await HfTarAsync(checkpointDirectory, tokenizerDirectory, name, ct),
+            _ => throw new ArgumentException($"format must be one of {string.Join(", ", Formats)}"),
+        };
+    }
+
+    private async Task<ExportedFile> HfTarAsync(string checkpointDirectory, string tokenizerDirectory, string name, CancellationToken ct)
+    {
+        var tar = Path.Combine(checkpointDirectory, HfTar);
+        var gate = locks.GetOrAdd(tar, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (!File.Exists(tar))
+            {
+                var staging = Directory.CreateTempSubdirectory("tpccma-hf-").FullName;
+                try
+                {
+                    // Conversion is CPU work on a dedicated thread: TorchSharp's dispose scopes are thread-local.
+                    await Task.Factory.StartNew(() =>
+                    {
+                        using var model = OpenClipCheckpoint.Load(Path.Combine(checkpointDirectory, CheckpointStore.WeightsFile));
+                        HfClipCheckpoint.Save(model, ClipTokenizer.Load(tokenizerDirectory), staging);
+                    }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                    var partial = tar + ".tmp";
+                    await TarFile.CreateFromDirectoryAsync(staging, partial, includeBaseDirectory: false, ct);
+                    File.Move(partial, tar, overwrite: true);
+                }
+                finally { Directory.Delete(staging, recursive: true); }
+            }
+        }
+        finally { gate.Release(); }
+        return await DescribeAsync(tar, "application/x-tar", $"{name}-hf.tar", ct);
+    }
+
+    /// <summary>sha256 is cached in a side file so repeated downloads of a large file do not rehash it.</summary>
+    private static async Task<ExportedFile> DescribeAsync(string path, string contentType, string fileName, CancellationToken ct)
+    {
+        var info = new FileInfo(path);
+        var shaFile = path + ".sha256";
+        string sha;
+        if (File.Exists(shaFile) && File.GetLastWriteTimeUtc(shaFile) >= info.LastWriteTimeUtc) sha = (await File.ReadAllTextAsync(shaFile, ct)).Trim();
+        else
+        {
+            await using (var stream = File.OpenRead(path)) sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
+            await File.WriteAllTextAsync(shaFile, sha, ct);
+        }
+        return new ExportedFile(path, info.Length, sha, contentType, fileName);
+    }
+}

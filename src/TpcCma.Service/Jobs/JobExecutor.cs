@@ -1,0 +1,97 @@
+using Microsoft.EntityFrameworkCore;
+using TpcCma.Model;
+using TpcCma.Runs;
+using TpcCma.Service.Hosting;
+using TpcCma.Service.Persistence;
+using TpcCma.Training;
+
+namespace TpcCma.Service.Jobs;
+
+/// <summary>
+/// Runs one job on this worker: takes the lease, marks it running, streams progress through a
+/// <see cref="JobProgressWriter"/>, watches for a cancel request, and records how it ended. A second start of
+/// a job whose lease another live worker holds does nothing; a start after a crash resumes from the checkpoint.
+/// </summary>
+public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths paths, ServiceOptions options, HubSettings hub,
+    JobLeases leases, ILogger<JobExecutor> log)
+{
+    private static readonly TimeSpan CancelPoll = TimeSpan.FromMilliseconds(500);
+
+    public async Task ExecuteAsync(Guid jobId, CancellationToken shutdown)
+    {
+        var node = options.EffectiveNodeName;
+        await using var lease = await leases.AcquireAsync(jobId, node, shutdown);
+        if (lease is null) return;   // ended already, or running on a live worker: this start is a duplicate
+
+        TrainingSpec spec;
+        await using (var db = await dbs.CreateDbContextAsync(shutdown))
+        {
+            var job = await db.Jobs.FirstAsync(j => j.Id == jobId, shutdown);
+            spec = TrainingSpec.FromJson(job.Spec);
+            job.MarkRunning(DateTimeOffset.UtcNow);
+            db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = $"running on {node} (attempt {job.Attempts})", Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
+            await db.SaveChangesAsync(shutdown);
+        }
+
+        var outputDirectory = paths.JobDirectory(jobId);
+        await using var progress = new JobProgressWriter(dbs, jobId, log);
+        var observer = new JobObserver(progress, paths, outputDirectory);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        var watcher = WatchForCancelAsync(jobId, cancel, lease.Lost);
+        var request = new RunRequest(spec, outputDirectory, DeviceFor(options), hub.Options);
+        try
+        {
+            // Training is synchronous on a dedicated thread: TorchSharp's dispose scopes belong to their thread.
+            var result = await Task.Factory.StartNew(() => TrainingRun.Execute(request, observer, cancel.Token),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            await progress.DisposeAsync();
+            await JobOutcomes.SucceedAsync(dbs, jobId, result, paths, CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            await progress.DisposeAsync();
+            if (shutdown.IsCancellationRequested || lease.Lost.IsCancellationRequested)
+            {
+                // The worker is going away: the job stays running for the next worker, which resumes it.
+                log.LogInformation("Job {JobId} handed back at shutdown; its checkpoint is kept", jobId);
+                throw;
+            }
+            await JobOutcomes.CancelAsync(dbs, jobId, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await progress.DisposeAsync();
+            log.LogError(ex, "Job {JobId} failed", jobId);
+            await JobOutcomes.FailAsync(dbs, jobId, ex, CancellationToken.None);
+        }
+        finally
+        {
+            await cancel.CancelAsync();
+            await watcher;
+        }
+    }
+
+    /// <summary>A cancel request arrives as the row's status; the trainer checks the token every step.</summary>
+    private async Task WatchForCancelAsync(Guid jobId, CancellationTokenSource cancel, CancellationToken leaseLost)
+    {
+        while (!cancel.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(CancelPoll, cancel.Token);
+                if (leaseLost.IsCancellationRequested) { await cancel.CancelAsync(); return; }
+                await using var db = await dbs.CreateDbContextAsync(cancel.Token);
+                var status = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.Status).FirstAsync(cancel.Token);
+                if (status is JobStatus.Cancelling or JobStatus.Cancelled) await cancel.CancelAsync();
+            }
+            catch (OperationCanceledException) { return; }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException)
+            {
+                log.LogWarning("Cancel check for job {JobId} failed: {Message}", jobId, ex.Message);   // the database may be restarting
+            }
+        }
+    }
+
+    private static DeviceOptions DeviceFor(ServiceOptions options) =>
+        TorchSharp.torch.cuda.is_available() ? DeviceOptions.Parse($"cuda:{options.DeviceIndex}", bf16Autocast: options.Bf16) : DeviceOptions.Cpu;
+}

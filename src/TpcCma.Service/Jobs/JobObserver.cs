@@ -1,0 +1,43 @@
+using TpcCma.Curriculum;
+using TpcCma.Service.Hosting;
+using TpcCma.Training;
+
+namespace TpcCma.Service.Jobs;
+
+/// <summary>Translates the trainer's callbacks into progress items; returns at once (the writer does the I/O).</summary>
+public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths, string outputDirectory) : ITrainingObserver
+{
+    public static string PhaseName(TrainingPhase phase) => phase.ToString().ToLowerInvariant();
+
+    public void OnEvent(TrainingEvent e)
+    {
+        if (e.Kind == "resumed") progress.Post(new JobProgressWriter.Rewind(e.Step));
+        object? data = e.Transition is { } t ? new { from = PhaseName(t.From), to = PhaseName(t.To), reason = t.Reason } : null;
+        progress.Post(new JobProgressWriter.Event(e.Kind, e.Step, e.Message, data));
+        if (e.Transition is { } transition) progress.Post(new JobProgressWriter.Progress(e.Step, PhaseName(transition.To)));
+    }
+
+    public void OnMetrics(long step, IReadOnlyDictionary<string, double> metrics)
+    {
+        progress.Post(new JobProgressWriter.Metrics(step, metrics));
+        string? phase = metrics.TryGetValue("phase", out var p) && Enum.IsDefined((TrainingPhase)(int)p) ? PhaseName((TrainingPhase)(int)p) : null;
+        progress.Post(new JobProgressWriter.Progress(step, phase));
+    }
+
+    public void OnCheckpoint(CheckpointInfo checkpoint)
+    {
+        var weights = new FileInfo(Path.Combine(checkpoint.Directory, CheckpointStore.WeightsFile));
+        progress.Post(new JobProgressWriter.Checkpoint(checkpoint.Step, PhaseName(checkpoint.Phase), paths.KeyOf(checkpoint.Directory),
+            weights.Exists ? weights.Length : 0, checkpoint.WeightsSha256));
+        progress.Post(new JobProgressWriter.Event("checkpoint", checkpoint.Step, $"checkpoint at step {checkpoint.Step} ({checkpoint.Reason})", null));
+    }
+
+    /// <summary>Evaluation reports (gaps, accuracy, ARI, CIDEr) become curves named <c>eval/SPLIT/METRIC</c> and an event.</summary>
+    public void OnEvaluation(long step, string label, IReadOnlyDictionary<string, double> values, object report)
+    {
+        progress.Post(new JobProgressWriter.Metrics(step, values));
+        progress.Post(new JobProgressWriter.Event("evaluation", step, $"evaluation: {label}", report));
+    }
+
+    public string OutputDirectory => outputDirectory;
+}

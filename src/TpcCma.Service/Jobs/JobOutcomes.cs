@@ -1,0 +1,84 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using TpcCma.Runs;
+using TpcCma.Service.Hosting;
+using TpcCma.Service.Persistence;
+using TpcCma.Training;
+
+namespace TpcCma.Service.Jobs;
+
+/// <summary>The last write of a job: succeeded (with its report, and its model registered), cancelled, or failed with a reason.</summary>
+public static class JobOutcomes
+{
+    public static async Task SucceedAsync(IDbContextFactory<TrainingDb> dbs, Guid jobId, RunResult result, ArtifactPaths paths, CancellationToken ct)
+    {
+        await UpdateAsync(dbs, jobId, async (db, job) =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            var report = new
+            {
+                steps = result.Training.Steps,
+                train_samples = result.TrainSamples,
+                held_out_samples = result.HeldOutSamples,
+                phases = result.Training.Transitions.Select(t => new { step = t.Step, from = JobObserver.PhaseName(t.From), to = JobObserver.PhaseName(t.To), reason = t.Reason }),
+                final_metrics = result.Training.LastMetrics,
+                evaluations = result.Evaluations,
+            };
+            job.ReportProgress(result.Training.Steps, null);
+            job.MarkSucceeded(JsonSerializer.Serialize(report, JobProgressWriter.JsonOptions), now);
+            // Every finished job's model can be the base of another job.
+            if (!await db.Models.AnyAsync(m => m.JobId == jobId, ct))
+            {
+                db.Models.Add(new ModelRecord
+                {
+                    Id = Guid.CreateVersion7(), OwnerKeyId = job.OwnerKeyId, Name = job.Name, Source = "job",
+                    Reference = Path.Combine(result.FinalModelDirectory, CheckpointStore.WeightsFile), JobId = jobId, CreatedAt = now,
+                });
+            }
+            db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = "succeeded", Step = job.Step, CreatedAt = now });
+        }, ct);
+    }
+
+    public static Task CancelAsync(IDbContextFactory<TrainingDb> dbs, Guid jobId, CancellationToken ct) =>
+        UpdateAsync(dbs, jobId, (db, job) =>
+        {
+            if (!job.Status.IsTerminal()) job.MarkCancelled(DateTimeOffset.UtcNow);
+            db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = "cancelled", Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
+            return Task.CompletedTask;
+        }, ct);
+
+    public static Task FailAsync(IDbContextFactory<TrainingDb> dbs, Guid jobId, Exception error, CancellationToken ct) =>
+        UpdateAsync(dbs, jobId, (db, job) =>
+        {
+            var (code, message) = Classify(error);
+            if (!job.Status.IsTerminal()) job.MarkFailed(code, message, DateTimeOffset.UtcNow);
+            db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = $"failed: {message}", Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
+            return Task.CompletedTask;
+        }, ct);
+
+    /// <summary>Error codes clients can branch on; the message is the exception's, which names what is wrong.</summary>
+    public static (string Code, string Message) Classify(Exception error) => error switch
+    {
+        TrainingDivergedException d => ("diverged", d.Message),
+        ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException => ("invalid_input", error.Message),
+        IOException => ("io_error", error.Message),
+        OutOfMemoryException => ("out_of_memory", error.Message),
+        _ => ("internal_error", $"{error.GetType().Name}: {error.Message}"),
+    };
+
+    private static async Task UpdateAsync(IDbContextFactory<TrainingDb> dbs, Guid jobId, Func<TrainingDb, TrainingJob, Task> change, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var db = await dbs.CreateDbContextAsync(ct);
+            var job = await db.Jobs.FirstAsync(j => j.Id == jobId, ct);
+            await change(db, job);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return;
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 10) { }   // progress or a cancel raced us: reapply on a fresh row
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace TpcCma.Service.Tests.Infrastructure;
+
+/// <summary>
+/// A whole deployment for one test class: a fresh PostgreSQL database, data and artifact roots, an admin key,
+/// the API in-process and, on demand, worker processes of their own.
+/// </summary>
+public sealed class ServiceStack : IAsyncLifetime
+{
+    public const string AdminKey = "tpc_test_admin_key_0123456789abcdef";
+    private readonly TestDatabase database = new();
+    private readonly List<ServiceProcess> workers = [];
+
+    public string DataRoot { get; } = Directory.CreateTempSubdirectory("tpccma-data-").FullName;
+    public string ArtifactRoot { get; } = Directory.CreateTempSubdirectory("tpccma-artifacts-").FullName;
+    public string ConnectionString => database.ConnectionString;
+    public WebApplicationFactory<Program> Api { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await database.InitializeAsync();
+        Api = new StackFactory(this);
+        using var admin = Client(AdminKey);
+        (await admin.GetAsync("/readyz")).EnsureSuccessStatusCode();   // migrations, admin key and Hangfire schema are in place
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var worker in workers) await worker.DisposeAsync();
+        await Api.DisposeAsync();
+        await database.DisposeAsync();
+        foreach (var dir in new[] { DataRoot, ArtifactRoot }) try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+    }
+
+    public HttpClient Client(string? key)
+    {
+        var client = Api.CreateClient();
+        if (key is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    /// <summary>A worker node as its own process, sharing the database and the artifact root.</summary>
+    public async Task<ServiceProcess> StartWorkerAsync(string node, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var all = new Dictionary<string, string>
+        {
+            ["Service:NodeName"] = node, ["Service:DataRoot"] = DataRoot, ["Hangfire:InvisibilityTimeoutMinutes"] = "0.5",
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string>()) all[k] = v;
+        var worker = await ServiceProcess.StartAsync("worker", ConnectionString, ArtifactRoot, all);
+        workers.Add(worker);
+        return worker;
+    }
+
+    /// <summary>A normal user's key, created through the API by the admin.</summary>
+    public async Task<string> CreateUserKeyAsync(string name)
+    {
+        using var admin = Client(AdminKey);
+        var response = await admin.PostAsJsonAsync("/v1/keys", new { name });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["token"]!.GetValue<string>();
+    }
+
+    /// <summary>The reference tiny CLIP (HF layout) copied under the data root and registered as a model.</summary>
+    public async Task<string> RegisterTinyModelAsync(HttpClient client)
+    {
+        var target = Path.Combine(DataRoot, "clip-tiny-hf");
+        if (!Directory.Exists(target))
+        {
+            Directory.CreateDirectory(target);
+            foreach (var file in Directory.GetFiles(TestPaths.RefData("clip-tiny", "hf"))) File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+        var response = await client.PostAsJsonAsync("/v1/models", new { name = "clip-tiny", reference = "clip-tiny-hf" });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+    }
+
+    public async Task<string> RegisterShapesAsync(HttpClient client, int count = 96, int size = 32)
+    {
+        var response = await client.PostAsJsonAsync("/v1/datasets", new { name = "shapes", builtin = new { kind = "synthetic-shapes", count, size, seed = 3 } });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+    }
+
+    public static async Task<JsonObject> ReadJsonAsync(HttpResponseMessage response) =>
+        JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+
+    /// <summary>Polls a job until its status is one of <paramref name="states"/>.</summary>
+    public static async Task<JsonObject> WaitForStatusAsync(HttpClient client, string jobId, TimeSpan timeout, params string[] states)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        JsonObject job;
+        do
+        {
+            job = await ReadJsonAsync(await client.GetAsync($"/v1/jobs/{jobId}"));
+            if (states.Contains(job["status"]!.GetValue<string>())) return job;
+            await Task.Delay(200);
+        } while (DateTime.UtcNow < deadline);
+        throw new TimeoutException($"job {jobId} still {job["status"]} after {timeout}: {job.ToJsonString(new JsonSerializerOptions { WriteIndented = true })}");
+    }
+
+    private sealed class StackFactory(ServiceStack stack) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseSetting("Service:Mode", "api");
+            builder.UseSetting("ConnectionStrings:Jobs", stack.ConnectionString);
+            builder.UseSetting("Service:ArtifactRoot", stack.ArtifactRoot);
+            builder.UseSetting("Service:DataRoot", stack.DataRoot);
+            builder.UseSetting("Auth:AdminKey", AdminKey);
+            builder.UseSetting("Auth:KeyCacheSeconds", "1");
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using TpcCma.Service.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace TpcCma.Service.Tests.Jobs;
+
+/// <summary>Real jobs, run by worker processes separate from the API, over the real PostgreSQL.</summary>
+public sealed class JobLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly ServiceStack stack = new();
+    private HttpClient client = null!;
+    private string dataset = "";
+    private string model = "";
+
+    public async Task InitializeAsync()
+    {
+        await stack.InitializeAsync();
+        client = stack.Client(await stack.CreateUserKeyAsync("lifecycle"));
+        dataset = await stack.RegisterShapesAsync(client, count: 80);
+        model = await stack.RegisterTinyModelAsync(client);
+    }
+
+    public Task DisposeAsync() => stack.DisposeAsync();
+
+    private async Task<string> SubmitAsync(int steps, int checkpointEvery = 10, string name = "tiny-align")
+    {
+        var response = await client.PostAsJsonAsync("/v1/jobs", new
+        {
+            name, base_model = model, dataset,
+            spec = new { kind = "align", alpha_target = 0.5, steps, batch_size = 16, lr = 1e-4, checkpoint_every = checkpointEvery, log_every = 1, seed = 11 },
+        });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await ServiceStack.ReadJsonAsync(response))["id"]!.GetValue<string>();
+    }
+
+    [Fact]
+    public async Task AlignJob_OnSeparateWorker_SucceedsWithPhasesMetricsAndDownloadableCheckpoint()
+    {
+        await stack.StartWorkerAsync("node-a");
+        var started = DateTime.UtcNow;
+        var id = await SubmitAsync(steps: 40);
+        var job = await ServiceStack.WaitForStatusAsync(client, id, TimeSpan.FromSeconds(90), "succeeded", "failed");
+        output.WriteLine($"queued -> {job["status"]} in {(DateTime.UtcNow - started).TotalSeconds:F1} s");
+        Assert.True(job["status"]!.GetValue<string>() == "succeeded", job.ToJsonString());
+        Assert.Equal(40, job["step"]!.GetValue<long>());
+
+        var events = (await ServiceStack.ReadJsonAsync(await client.GetAsync($"/v1/jobs/{id}/events")))["data"]!.AsArray();
+        var statuses = events.Where(e => e!["kind"]!.GetValue<string>() == "status").Select(e => e!["message"]!.GetValue<string>().Split(' ')[0]).ToList();
+        Assert.Equal(["queued", "running", "succeeded"], statuses);
+        var phases = events.Where(e => e!["kind"]!.GetValue<string>() == "phase").Select(e => e!["data"]!["to"]!.GetValue<string>()).ToList();
+        Assert.Equal(["ramp", "consolidate"], phases);
+
+        var metrics = (await client.GetFromJsonAsync<JsonArray>($"/v1/jobs/{id}/metrics?names=loss,alpha"))!;
+        var loss = metrics.Single(m => m!["name"]!.GetValue<string>() == "loss")!;
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), loss["steps"]!.AsArray().Select(s => s!.GetValue<long>()));
+        var alpha = metrics.Single(m => m!["name"]!.GetValue<string>() == "alpha")!["values"]!.AsArray().Select(v => v!.GetValue<double>()).ToList();
+        Assert.Equal(0, alpha[0]);
+        Assert.Equal(0.5, alpha[^1], 9);
+
+        var checkpoints = (await client.GetFromJsonAsync<JsonArray>($"/v1/jobs/{id}/checkpoints"))!;
+        Assert.Contains(checkpoints, c => c!["step"]!.GetValue<long>() == 40);
+        var download = await client.GetAsync($"/v1/jobs/{id}/checkpoints/latest/download?format=openclip");
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        var bytes = await download.Content.ReadAsByteArrayAsync();
+        Assert.Equal($"\"{Convert.ToHexStringLower(SHA256.HashData(bytes))}\"", download.Headers.ETag!.Tag);
+
+        // A range request resumes a download.
+        using var partial = new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{id}/checkpoints/latest/download?format=openclip");
+        partial.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(1000, null);
+        var rest = await client.SendAsync(partial);
+        Assert.Equal(HttpStatusCode.PartialContent, rest.StatusCode);
+        Assert.Equal(bytes[1000..], await rest.Content.ReadAsByteArrayAsync());
+
+        // The finished job registered its model, which can be the base of another job.
+        var models = (await ServiceStack.ReadJsonAsync(await client.GetAsync("/v1/models")))["data"]!.AsArray();
+        Assert.Contains(models, m => m!["job"]?.GetValue<string>() == id);
+    }
+
+    [Fact]
+    public async Task CancelRunningJob_StopsWithinAStepAndKeepsCheckpoint()
+    {
+        await stack.StartWorkerAsync("node-a");
+        var id = await SubmitAsync(steps: 5000, checkpointEvery: 1000);
+        await WaitForStepAsync(id, 5);
+        var cancel = await client.PostAsync($"/v1/jobs/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        var job = await ServiceStack.WaitForStatusAsync(client, id, TimeSpan.FromSeconds(30), "cancelled", "failed", "succeeded");
+        Assert.Equal("cancelled", job["status"]!.GetValue<string>());
+        var checkpoints = (await client.GetFromJsonAsync<JsonArray>($"/v1/jobs/{id}/checkpoints"))!;
+        Assert.NotEmpty(checkpoints);
+        Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsync($"/v1/jobs/{id}/cancel", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task WorkerKilledMidRun_JobResumesOnAnotherWorker_WithContiguousMetrics()
+    {
+        var first = await stack.StartWorkerAsync("node-a");
+        var id = await SubmitAsync(steps: 120, checkpointEvery: 20);
+        await WaitForStepAsync(id, 45);
+        first.Kill();   // SIGKILL: no checkpoint on the way out, no lease release
+        await stack.StartWorkerAsync("node-b");
+        var job = await ServiceStack.WaitForStatusAsync(client, id, TimeSpan.FromSeconds(150), "succeeded", "failed");
+        Assert.True(job["status"]!.GetValue<string>() == "succeeded", job.ToJsonString());
+        Assert.True(job["attempts"]!.GetValue<int>() >= 2);
+
+        var loss = (await client.GetFromJsonAsync<JsonArray>($"/v1/jobs/{id}/metrics?names=loss"))!.Single()!;
+        Assert.Equal(Enumerable.Range(1, 120).Select(i => (long)i), loss["steps"]!.AsArray().Select(s => s!.GetValue<long>()));
+        var events = (await ServiceStack.ReadJsonAsync(await client.GetAsync($"/v1/jobs/{id}/events")))["data"]!.AsArray();
+        Assert.Contains(events, e => e!["kind"]!.GetValue<string>() == "resumed");
+    }
+
+    private async Task WaitForStepAsync(string id, long step)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            var job = await ServiceStack.ReadJsonAsync(await client.GetAsync($"/v1/jobs/{id}"));
+            if (job["step"]!.GetValue<long>() >= step) return;
+            Assert.DoesNotContain(job["status"]!.GetValue<string>(), new[] { "failed", "succeeded", "cancelled" });
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"job {id} did not reach step {step}");
+    }
+}
