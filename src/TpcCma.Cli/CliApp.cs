@@ -13,6 +13,7 @@ public static class CliApp
         DatasetsStatsCommand.Command,
         DatasetsMakeSyntheticCommand.Command,
         DatasetsImportEmojiCommand.Command,
+        TrainCommand.Command,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

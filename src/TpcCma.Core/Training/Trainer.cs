@@ -153,6 +153,8 @@ public sealed class Trainer : IDisposable
         if (DifferingFields(meta.Spec, spec) is { Count: > 0 } fields)
             throw new InvalidDataException($"the checkpoint in {checkpoints.Root} was written for another spec (differs in {string.Join(", ", fields)})");
         lastSavedStep = meta.Step;
+        lastCheckpoint = new CheckpointInfo(meta.Step, meta.Phase,
+            Path.Combine(checkpoints.Root, CheckpointStore.StepDirectoryName(meta.Step)), meta.WeightsSha256, "resumed");
         observer.OnEvent(new TrainingEvent(meta.Step, "resumed", $"resumed from {CheckpointStore.StepDirectoryName(meta.Step)}"));
         return new RunState(meta.Step, meta.Curriculum, meta.PendingClipGradNorm, [.. meta.Transitions]);
     }
