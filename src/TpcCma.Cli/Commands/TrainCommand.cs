@@ -73,7 +73,7 @@ public static class TrainCommand
         var processor = new ClipImageProcessor(new ImageProcessorConfig(config.ImageResolution, [.. config.Mean.Select(v => (float)v)], [.. config.Std.Select(v => (float)v)]));
         var loader = new ImageTextLoader(dataset, processor, new LoaderOptions(spec.BatchSize, Seed: unchecked((int)spec.Seed), DropLast: true));
         Console.WriteLine($"dataset {spec.Dataset}: {dataset.Samples.Count} samples, {loader.BatchesPerEpoch} batches per epoch");
-        return new LoaderBatchSource(loader, loaded.RequireTokenizer(), config.ContextLength, loaded.Device.Device);
+        return new LoaderBatchSource(loader, loaded.RequireTokenizer(), config.ContextLength);
     }
 
     private static void PrintSummary(TrainingResult result)

@@ -115,8 +115,9 @@ public sealed class Trainer : IDisposable
         using var scope = NewDisposeScope();
         foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
         var batch = batches.Batch(step);                                          // loader position = step
+        var device = model.LogitScaleParameter.device;
         optimizer.zero_grad();
-        var output = model.call(batch.Pixels, batch.TokenIds);                    // x, y: [B, E] normalised; scale: 0-d
+        var output = model.call(batch.Pixels.to(device), batch.TokenIds.to(device));   // x, y: [B, E] normalised; scale: 0-d
         var parts = objective.Compute(output.ImageFeatures, output.TextFeatures, output.LogitScale, alpha);
         parts.Total.backward();
         var gradNorm = GradientClipping.ClipGlobalNorm(trainable, spec.GradClip);  // before clipping
