@@ -13,6 +13,9 @@ public static class CliApp
         DatasetsStatsCommand.Command,
         DatasetsMakeSyntheticCommand.Command,
         DatasetsImportEmojiCommand.Command,
+        EmbedCommand.Command,
+        TokenizeCommand.Command,
+        ExportCommand.Command,
         TrainCommand.Command,
     ];
 

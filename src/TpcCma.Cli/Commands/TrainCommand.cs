@@ -18,34 +18,31 @@ public static class TrainCommand
     public static CliCommand Command { get; } = new(
         "train",
         "Fine-tune (TPC-CMA curriculum) or pre-train a CLIP model from a job spec; resumes from the output folder",
-        "train --spec JOB.json --out DIR [--device cpu|cuda[:N]] [--threads N]",
+        "train --spec JOB.json --out DIR [--threads N] [--tokenizer PATH] [--device cpu|cuda[:N]] [--hub-url URL] [--hub-token T] [--cache-dir DIR] [--allow-host HOST]...",
         Run);
 
     private static Task<int> Run(CliArgs args, CancellationToken ct)
     {
         var specPath = args.Required("spec");
         var outDir = args.Required("out");
-        var device = DeviceOptions.Parse(args.Optional("device") ?? "cpu");
         var threads = args.Int("threads", 0);
-        DatasetArgs.RejectUnknown(args);
+        var options = ModelArgs.Options(args);   // device and hub; the model and tokenizer come from the spec
+        ModelArgs.RejectUnknown(args);
         if (threads < 0) throw new CliUsageException($"--threads must be >= 0, got {threads}");
         var spec = TrainingSpec.FromJson(File.ReadAllText(specPath));
         if (spec.Validate() is { Count: > 0 } errors)
-        {
-            foreach (var (field, messages) in errors) Console.Error.WriteLine($"{specPath}: {field}: {string.Join("; ", messages)}");
-            return Task.FromResult(ExitCodes.InvalidRequest);
-        }
-        if (spec.Kind == JobKind.Evaluate) throw new CliUsageException("this spec has kind evaluate: nothing to train");
+            throw new CliUsageException($"invalid job spec {specPath}: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+        if (spec.Kind == JobKind.Evaluate) throw new CliUsageException($"{specPath} has kind evaluate: nothing to train");
         if (spec.Dataset is null) throw new CliUsageException($"{specPath}: dataset is required for training");
         if (threads > 0) torch.set_num_threads(threads);
 
         torch.manual_seed(spec.Seed);   // random initialisation of a preset is reproducible from the spec
-        using var loaded = ModelLoader.Load(spec.InitWeights ?? spec.Model, new ModelLoadOptions(spec.Tokenizer, device));
+        using var loaded = ModelLoader.Load(spec.InitWeights ?? spec.Model, options with { TokenizerPath = spec.Tokenizer ?? options.TokenizerPath });
         var batches = OpenBatches(spec, loaded);
         using var batchesLifetime = batches as IDisposable;
         var progress = new TrainProgress(Console.Out, spec.Steps);
         using var trainer = new Trainer(spec, loaded.Model, batches, outDir, progress);
-        Console.WriteLine($"model {loaded.Source} on {device.DeviceName}, {torch.get_num_threads()} threads; output {Path.GetFullPath(outDir)}");
+        Console.WriteLine($"model {loaded.Source} on {loaded.Device.DeviceName}, {torch.get_num_threads()} threads; output {Path.GetFullPath(outDir)}");
         try
         {
             var result = trainer.Run(ct);

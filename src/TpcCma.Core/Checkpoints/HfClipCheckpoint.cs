@@ -61,14 +61,7 @@ public static class HfClipCheckpoint
         foreach (var key in HfClipKeyMap.PositionIdKeys)
             if (hf.TryGetValue(key, out var ids) && !IsArange(ids)) misShaped.Add($"{key} (not arange(0, N) of shape [1, N])");
 
-        if (missing.Count + unexpected.Count + misShaped.Count > 0)
-        {
-            var parts = new List<string>();
-            if (missing.Count > 0) parts.Add($"missing keys: {string.Join(", ", missing)}");
-            if (unexpected.Count > 0) parts.Add($"unexpected keys: {string.Join(", ", unexpected)}");
-            if (misShaped.Count > 0) parts.Add($"mis-shaped keys: {string.Join("; ", misShaped)}");
-            throw new InvalidDataException($"{source} is not a CLIPModel state dict for this config: {string.Join(". ", parts)}");
-        }
+        StateDict.ThrowIfAny($"{source} is not a CLIPModel state dict for this config", missing, unexpected, misShaped);
         return mappings.ToDictionary(m => m.OpenAiKey, m => m.FromHf(m.HfKeys.Select(k => hf[k]).ToList()), StringComparer.Ordinal);
     }
 

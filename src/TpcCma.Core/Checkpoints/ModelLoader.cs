@@ -66,6 +66,32 @@ public static class ModelLoader
         return new LoadedModel(model, tokenizer, device, reference);
     }
 
+    /// <summary>
+    /// The tokenizer and context length of a reference without loading its weights (a hub model is still downloaded).
+    /// A preset needs <see cref="ModelLoadOptions.TokenizerPath"/>.
+    /// </summary>
+    public static async Task<(ClipTokenizer Tokenizer, int ContextLength)> LoadTokenizerAsync(string reference, ModelLoadOptions? options = null, CancellationToken ct = default)
+    {
+        options ??= new ModelLoadOptions();
+        var given = options.TokenizerPath is { } path ? ClipTokenizer.Load(path) : null;
+        if (HubReference.IsHubReference(reference))
+        {
+            var hub = options.Hub ?? throw new ArgumentException($"'{reference}' is a hub reference but no hub is configured (base URL, cache folder, allowed hosts)");
+            reference = await new HubDownloader(hub).DownloadAsync(HubReference.Parse(reference), ct);
+        }
+        if (Directory.Exists(reference) && HfClipCheckpoint.IsHfDirectory(reference))
+            return (given ?? ClipTokenizer.Load(reference), HfClipConfig.Read(reference).ContextLength);
+        if (File.Exists(reference) && reference.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            var tokenizer = given ?? TokenizerBeside(reference)
+                ?? throw new ArgumentException($"no tokenizer beside '{reference}': pass a tokenizer path");
+            return (tokenizer, OpenClipCheckpoint.ReadConfig(reference).ContextLength);
+        }
+        if (ClipConfig.IsPreset(reference))
+            return (given ?? throw new ArgumentException($"preset '{reference}' has no tokenizer: pass a tokenizer path"), ClipConfig.Preset(reference).ContextLength);
+        throw new ArgumentException($"model '{reference}' is not an hf: reference, a Hugging Face folder, a .safetensors file or a preset ({string.Join(", ", ClipConfig.PresetNames)})");
+    }
+
     /// <summary>vocab.json + merges.txt or OpenAI's bpe_simple_vocab_16e6.txt.gz next to an OpenCLIP file, if there.</summary>
     private static ClipTokenizer? TokenizerBeside(string weights)
     {

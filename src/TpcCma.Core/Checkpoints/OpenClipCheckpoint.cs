@@ -35,6 +35,11 @@ public static partial class OpenClipCheckpoint
         return model;
     }
 
+    /// <summary>The architecture of a file (metadata, else shapes) without reading its tensors.</summary>
+    public static ClipConfig ReadConfig(string path) =>
+        ConfigFromMetadata(Safetensors.ReadMetadata(path), path)
+        ?? InferConfig(Safetensors.ReadShapes(path).ToDictionary(kv => kv.Key, kv => kv.Value.Shape), path);
+
     /// <summary>Writes the model's state dict in OpenAI key order of the model, with the config as metadata.</summary>
     public static void Save(ClipModel model, string path)
     {

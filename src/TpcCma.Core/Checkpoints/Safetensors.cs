@@ -90,6 +90,15 @@ public static class Safetensors
             .ToDictionary(e => e.Name, e => (e.Type, e.Shape), StringComparer.Ordinal);
     }
 
+    /// <summary>The <c>__metadata__</c> map without reading any tensor data.</summary>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var (header, _) = ReadHeader(stream, path);
+        return header[MetadataKey]?.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>() ?? "", StringComparer.Ordinal)
+            ?? new Dictionary<string, string>();
+    }
+
     /// <summary>
     /// Writes <paramref name="tensors"/> in the given order (moved to CPU, made contiguous), to a temporary name
     /// that is then renamed, so a reader never sees half a file.
@@ -153,20 +162,21 @@ public static class Safetensors
 
     private static (string Name, ScalarType Type, long[] Shape, long Begin, long End) ParseEntry(string name, JsonNode? node, string path)
     {
+        InvalidDataException Malformed(string what) => new($"{path}: tensor '{name}' has {what}");
         try
         {
-            var dtype = node!["dtype"]!.GetValue<string>();
-            if (!DTypes.TryGetValue(dtype, out var type))
-                throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype {dtype}");
-            var shape = node["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-            var offsets = node["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-            if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
-                throw new InvalidDataException($"{path}: tensor '{name}' has bad data_offsets");
+            if (node is not JsonObject entry) throw Malformed("no header object");
+            var dtype = entry["dtype"]?.GetValue<string>() ?? throw Malformed("no dtype");
+            if (!DTypes.TryGetValue(dtype, out var type)) throw Malformed($"unsupported dtype {dtype}");
+            var shape = (entry["shape"] as JsonArray ?? throw Malformed("no shape")).Select(d => d?.GetValue<long>() ?? -1).ToArray();
+            var offsets = (entry["data_offsets"] as JsonArray ?? throw Malformed("no data_offsets")).Select(d => d?.GetValue<long>() ?? -1).ToArray();
+            if (shape.Any(d => d < 0)) throw Malformed("a negative or missing dimension");
+            if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0]) throw Malformed("bad data_offsets");
             return (name, type, shape, offsets[0], offsets[1]);
         }
-        catch (Exception ex) when (ex is NullReferenceException or InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
         {
-            throw new InvalidDataException($"{path}: tensor '{name}' has a malformed header entry");
+            throw Malformed($"a malformed header entry ({ex.Message})");
         }
     }
 

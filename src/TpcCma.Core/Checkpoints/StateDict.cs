@@ -19,19 +19,23 @@ public static class StateDict
             .Where(kv => weights.TryGetValue(kv.Key, out var w) && !w.shape.SequenceEqual(kv.Value.shape))
             .Select(kv => $"{kv.Key} (file [{string.Join(", ", weights[kv.Key].shape)}], model [{string.Join(", ", kv.Value.shape)}])")
             .ToList();
-        if (missing.Count + unexpected.Count + misShaped.Count > 0)
-        {
-            var parts = new List<string>();
-            if (missing.Count > 0) parts.Add($"missing keys: {string.Join(", ", missing)}");
-            if (unexpected.Count > 0) parts.Add($"unexpected keys: {string.Join(", ", unexpected)}");
-            if (misShaped.Count > 0) parts.Add($"mis-shaped keys: {string.Join("; ", misShaped)}");
-            throw new InvalidDataException($"{source} does not fit the model: {string.Join(". ", parts)}");
-        }
+        ThrowIfAny($"{source} does not fit the model", missing, unexpected, misShaped);
         using var _ = no_grad();
         foreach (var (name, target) in targets)
         {
             using var value = weights[name].to(target.dtype, target.device);
             target.copy_(value);
         }
+    }
+
+    /// <summary>One <see cref="InvalidDataException"/> naming every missing, unexpected and mis-shaped key, if there are any.</summary>
+    public static void ThrowIfAny(string what, IReadOnlyList<string> missing, IReadOnlyList<string> unexpected, IReadOnlyList<string> misShaped)
+    {
+        if (missing.Count + unexpected.Count + misShaped.Count == 0) return;
+        var parts = new List<string>();
+        if (missing.Count > 0) parts.Add($"missing keys: {string.Join(", ", missing)}");
+        if (unexpected.Count > 0) parts.Add($"unexpected keys: {string.Join(", ", unexpected)}");
+        if (misShaped.Count > 0) parts.Add($"mis-shaped keys: {string.Join("; ", misShaped)}");
+        throw new InvalidDataException($"{what}: {string.Join(". ", parts)}");
     }
 }

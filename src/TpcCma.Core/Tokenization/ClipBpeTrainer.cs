@@ -55,20 +55,7 @@ public static class ClipBpeTrainer
 
     private sealed record Word(List<string> Symbols, int Count)
     {
-        public Word Merge(string first, string second)
-        {
-            var merged = new List<string>(Symbols.Count);
-            for (var i = 0; i < Symbols.Count; i++)
-            {
-                if (i < Symbols.Count - 1 && Symbols[i] == first && Symbols[i + 1] == second)
-                {
-                    merged.Add(first + second);
-                    i++;
-                }
-                else merged.Add(Symbols[i]);
-            }
-            return this with { Symbols = merged };
-        }
+        public Word Merge(string first, string second) => this with { Symbols = ClipTokenizer.MergePair(Symbols, first, second) };
     }
 
     /// <summary>Weighted counts of adjacent symbol pairs and which words hold each, updated per merge.</summary>

@@ -183,19 +183,25 @@ public sealed class ClipTokenizer
                 if (ranks.TryGetValue((word[i], word[i + 1]), out var rank) && rank < bestRank)
                     (best, bestRank) = ((word[i], word[i + 1]), rank);
             if (best is not var (first, second)) break;
-            var merged = new List<string>(word.Count);
-            for (var i = 0; i < word.Count; i++)
-            {
-                if (i < word.Count - 1 && word[i] == first && word[i + 1] == second)
-                {
-                    merged.Add(first + second);
-                    i++;
-                }
-                else merged.Add(word[i]);
-            }
-            word = merged;
+            word = MergePair(word, first, second);
         }
         return word;
+    }
+
+    /// <summary>The symbols with every adjacent (first, second), scanned left to right, replaced by one merged symbol.</summary>
+    internal static List<string> MergePair(IReadOnlyList<string> symbols, string first, string second)
+    {
+        var merged = new List<string>(symbols.Count);
+        for (var i = 0; i < symbols.Count; i++)
+        {
+            if (i < symbols.Count - 1 && symbols[i] == first && symbols[i + 1] == second)
+            {
+                merged.Add(first + second);
+                i++;
+            }
+            else merged.Add(symbols[i]);
+        }
+        return merged;
     }
 
     private static List<(string, string)> ParseMerges(IEnumerable<string> lines, string source)

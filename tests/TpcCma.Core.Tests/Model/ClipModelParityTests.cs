@@ -2,13 +2,20 @@ using System.Text.Json.Nodes;
 using TorchSharp;
 using TpcCma.Checkpoints;
 using TpcCma.Model;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace TpcCma.Core.Tests.Model;
 
 /// <summary>The C# CLIP against the outputs of the upstream OpenAI implementation for the tiny reference model.</summary>
-public class ClipModelParityTests
+public class ClipModelParityTests(ITestOutputHelper output)
 {
+    private void Check(Tensor expected, Tensor actual, double atol, string what)
+    {
+        output.WriteLine($"{what}: max abs diff {TinyClip.MaxAbsDiff(actual, expected):E2}");
+        TinyClip.AssertClose(expected, actual, atol, what);
+    }
+
     [Fact]
     public void EncodeImageAndText_MatchGoldenFeaturesAndLogits_OpenAiWeights()
     {
@@ -21,16 +28,16 @@ public class ClipModelParityTests
 
         var imageFeatures = model.encode_image(images["pixel_values"]);
         var textFeatures = model.encode_text(golden["input_ids"]);
-        TinyClip.AssertClose(golden["image_features"], imageFeatures, 1e-5, "image_features");
-        TinyClip.AssertClose(golden["text_features"], textFeatures, 1e-5, "text_features");
+        Check(golden["image_features"], imageFeatures, 1e-5, "image_features");
+        Check(golden["text_features"], textFeatures, 1e-5, "text_features");
 
-        using var output = model.forward(images["pixel_values"], golden["input_ids"]);
-        TinyClip.AssertClose(golden["image_features_normalized"], output.ImageFeatures, 1e-5, "image_features_normalized");
-        TinyClip.AssertClose(golden["text_features_normalized"], output.TextFeatures, 1e-5, "text_features_normalized");
-        TinyClip.AssertClose(golden["logit_scale_exp"], output.LogitScale, 1e-5, "logit_scale_exp");
-        var logits = output.LogitScale * output.ImageFeatures.matmul(output.TextFeatures.t());
-        TinyClip.AssertClose(golden["logits_per_image"], logits, 1e-4, "logits_per_image");
-        TinyClip.AssertClose(golden["logits_per_text"], logits.t(), 1e-4, "logits_per_text");
+        using var result = model.forward(images["pixel_values"], golden["input_ids"]);
+        Check(golden["image_features_normalized"], result.ImageFeatures, 1e-5, "image_features_normalized");
+        Check(golden["text_features_normalized"], result.TextFeatures, 1e-5, "text_features_normalized");
+        Check(golden["logit_scale_exp"], result.LogitScale, 1e-5, "logit_scale_exp");
+        var logits = result.LogitScale * result.ImageFeatures.matmul(result.TextFeatures.t());
+        Check(golden["logits_per_image"], logits, 1e-4, "logits_per_image");
+        Check(golden["logits_per_text"], logits.t(), 1e-4, "logits_per_text");
     }
 
     [Fact]
@@ -52,7 +59,7 @@ public class ClipModelParityTests
         foreach (var name in expected)
         {
             Assert.True(seen.ContainsKey(name), $"intermediate {name} was not observed");
-            TinyClip.AssertClose(golden[name], seen[name], 1e-5, name);
+            Check(golden[name], seen[name], 1e-5, name);
         }
         Assert.Equal(golden["eot_positions"].data<long>().ToArray(), golden["input_ids"].argmax(-1).data<long>().ToArray());
     }
