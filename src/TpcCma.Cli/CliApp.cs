@@ -16,6 +16,7 @@ public static class CliApp
         EmbedCommand.Command,
         TokenizeCommand.Command,
         ExportCommand.Command,
+        TrainCommand.Command,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

@@ -8,7 +8,7 @@ public sealed record TrainingBatch(Tensor Pixels, Tensor TokenIds);
 /// <summary>
 /// Where the trainer's batches come from. <see cref="Batch"/> must be a pure function of the source's seed and
 /// <paramref name="position"/> (the number of batches drawn before), so a resumed run sees the same data.
-/// Tensors it returns are created in the caller's dispose scope.
+/// Tensors it returns are created in the caller's dispose scope, on any device (the trainer moves them).
 /// </summary>
 public interface IBatchSource
 {

@@ -1,6 +1,5 @@
 using TpcCma.Data;
 using TpcCma.Tokenization;
-using static TorchSharp.torch;
 
 namespace TpcCma.Training;
 
@@ -15,15 +14,14 @@ public sealed class LoaderBatchSource : IBatchSource, IDisposable
     private readonly ImageTextLoader loader;
     private readonly ClipTokenizer tokenizer;
     private readonly int contextLength;
-    private readonly Device device;
     private IEnumerator<ImageTextBatch>? stream;
     private LoaderPosition next;
 
-    public LoaderBatchSource(ImageTextLoader loader, ClipTokenizer tokenizer, int contextLength, Device device)
+    public LoaderBatchSource(ImageTextLoader loader, ClipTokenizer tokenizer, int contextLength)
     {
         if (!loader.Options.DropLast)
             throw new ArgumentException("the trainer needs full batches: build the loader with DropLast = true");
-        (this.loader, this.tokenizer, this.contextLength, this.device) = (loader, tokenizer, contextLength, device);
+        (this.loader, this.tokenizer, this.contextLength) = (loader, tokenizer, contextLength);
     }
 
     public int BatchSize => loader.Options.BatchSize;
@@ -44,7 +42,7 @@ public sealed class LoaderBatchSource : IBatchSource, IDisposable
         next = loader.After(at);
         var batch = stream.Current;                                       // pixels made in the caller's dispose scope
         var ids = tokenizer.Tokenize(batch.Captions, contextLength);      // [B, L] int64
-        return new TrainingBatch(batch.Pixels.to(device), ids.to(device));
+        return new TrainingBatch(batch.Pixels, ids);
     }
 
     public void Dispose() => stream?.Dispose();

@@ -115,8 +115,9 @@ public sealed class Trainer : IDisposable
         using var scope = NewDisposeScope();
         foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
         var batch = batches.Batch(step);                                          // loader position = step
+        var device = model.LogitScaleParameter.device;
         optimizer.zero_grad();
-        var output = model.call(batch.Pixels, batch.TokenIds);                    // x, y: [B, E] normalised; scale: 0-d
+        var output = model.call(batch.Pixels.to(device), batch.TokenIds.to(device));   // x, y: [B, E] normalised; scale: 0-d
         var parts = objective.Compute(output.ImageFeatures, output.TextFeatures, output.LogitScale, alpha);
         parts.Total.backward();
         var gradNorm = GradientClipping.ClipGlobalNorm(trainable, spec.GradClip);  // before clipping
@@ -153,6 +154,8 @@ public sealed class Trainer : IDisposable
         if (DifferingFields(meta.Spec, spec) is { Count: > 0 } fields)
             throw new InvalidDataException($"the checkpoint in {checkpoints.Root} was written for another spec (differs in {string.Join(", ", fields)})");
         lastSavedStep = meta.Step;
+        lastCheckpoint = new CheckpointInfo(meta.Step, meta.Phase,
+            Path.Combine(checkpoints.Root, CheckpointStore.StepDirectoryName(meta.Step)), meta.WeightsSha256, "resumed");
         observer.OnEvent(new TrainingEvent(meta.Step, "resumed", $"resumed from {CheckpointStore.StepDirectoryName(meta.Step)}"));
         return new RunState(meta.Step, meta.Curriculum, meta.PendingClipGradNorm, [.. meta.Transitions]);
     }

@@ -36,8 +36,12 @@ public sealed record TrainingSpec
     public string Model { get; init; } = "tiny";
     /// <summary>Weights to start from; null starts from random initialisation (pre-training).</summary>
     public string? InitWeights { get; init; }
-    /// <summary>Dataset location, as the data loader understands it.</summary>
+    /// <summary>Tokenizer (vocab.json + merges.txt folder, or OpenAI merges .gz) when the model reference brings none.</summary>
+    public string? Tokenizer { get; init; }
+    /// <summary>Dataset location: a folder, manifest or archive the data loader opens.</summary>
     public string? Dataset { get; init; }
+    /// <summary>The split trained on; a dataset without splits is used whole.</summary>
+    public string TrainSplit { get; init; } = "train";
 
     // The objective (METHOD.md "Losses")
     public double AlphaTarget { get; init; } = 0.5;

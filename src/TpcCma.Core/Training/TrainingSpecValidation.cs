@@ -24,7 +24,9 @@ internal static class TrainingSpecValidation
 
         if (!Enum.IsDefined(s.Kind)) Fail("kind", $"must be align, pretrain or evaluate, got {(int)s.Kind}");
         if (string.IsNullOrWhiteSpace(s.Model)) Fail("model", "must name an architecture preset");
-        if (s.InitWeights is { } w && string.IsNullOrWhiteSpace(w)) Fail("init_weights", "must be a path or absent");
+        foreach (var (field, value) in new[] { ("init_weights", s.InitWeights), ("tokenizer", s.Tokenizer), ("dataset", s.Dataset) })
+            if (value is not null && string.IsNullOrWhiteSpace(value)) Fail(field, "must be a path or absent");
+        if (string.IsNullOrWhiteSpace(s.TrainSplit)) Fail("train_split", "must name a split");
 
         Range("alpha_target", s.AlphaTarget, 0, 1, maxOpen: true);
         Range("lambda_dist", s.LambdaDist, 0, double.MaxValue);

@@ -23,7 +23,7 @@ public sealed class LoaderBatchSourceTests : IDisposable
     private LoaderBatchSource Source() => new(
         new ImageTextLoader(dataset, new ClipImageProcessor(ImageProcessorConfig.Clip(16)),
             new LoaderOptions(BatchSize: 8, Seed: 5, DropLast: true)),
-        tokenizer, contextLength: 8, CPU);
+        tokenizer, contextLength: 8);
 
     [Fact]
     public void Batch_IsTheSame_WhetherReadInOrderOrJumpedTo()

@@ -1,0 +1,85 @@
+using System.Globalization;
+using TorchSharp;
+using TpcCma.Checkpoints;
+using TpcCma.Data;
+using TpcCma.Model;
+using TpcCma.Training;
+
+namespace TpcCma.Cli.Commands;
+
+/// <summary>
+/// <c>tpccma train</c>: runs a job spec (align or pretrain) to the end, resuming from the newest checkpoint in
+/// the output folder. <c>"dataset": "synthetic:N"</c> trains on N random pairs (smoke runs, benchmarks).
+/// </summary>
+public static class TrainCommand
+{
+    private const string SyntheticPrefix = "synthetic:";
+
+    public static CliCommand Command { get; } = new(
+        "train",
+        "Fine-tune (TPC-CMA curriculum) or pre-train a CLIP model from a job spec; resumes from the output folder",
+        "train --spec JOB.json --out DIR [--threads N] [--tokenizer PATH] [--device cpu|cuda[:N]] [--hub-url URL] [--hub-token T] [--cache-dir DIR] [--allow-host HOST]...",
+        Run);
+
+    private static Task<int> Run(CliArgs args, CancellationToken ct)
+    {
+        var specPath = args.Required("spec");
+        var outDir = args.Required("out");
+        var threads = args.Int("threads", 0);
+        var options = ModelArgs.Options(args);   // device and hub; the model and tokenizer come from the spec
+        ModelArgs.RejectUnknown(args);
+        if (threads < 0) throw new CliUsageException($"--threads must be >= 0, got {threads}");
+        var spec = TrainingSpec.FromJson(File.ReadAllText(specPath));
+        if (spec.Validate() is { Count: > 0 } errors)
+            throw new CliUsageException($"invalid job spec {specPath}: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+        if (spec.Kind == JobKind.Evaluate) throw new CliUsageException($"{specPath} has kind evaluate: nothing to train");
+        if (spec.Dataset is null) throw new CliUsageException($"{specPath}: dataset is required for training");
+        if (threads > 0) torch.set_num_threads(threads);
+
+        torch.manual_seed(spec.Seed);   // random initialisation of a preset is reproducible from the spec
+        using var loaded = ModelLoader.Load(spec.InitWeights ?? spec.Model, options with { TokenizerPath = spec.Tokenizer ?? options.TokenizerPath });
+        var batches = OpenBatches(spec, loaded);
+        using var batchesLifetime = batches as IDisposable;
+        var progress = new TrainProgress(Console.Out, spec.Steps);
+        using var trainer = new Trainer(spec, loaded.Model, batches, outDir, progress);
+        Console.WriteLine($"model {loaded.Source} on {loaded.Device.DeviceName}, {torch.get_num_threads()} threads; output {Path.GetFullPath(outDir)}");
+        try
+        {
+            var result = trainer.Run(ct);
+            PrintSummary(result);
+            return Task.FromResult(ExitCodes.Ok);
+        }
+        catch (TrainingDivergedException ex)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}; the last good checkpoint is kept in {Path.GetFullPath(outDir)}");
+            return Task.FromResult(ExitCodes.Failed);
+        }
+    }
+
+    private static IBatchSource OpenBatches(TrainingSpec spec, LoadedModel loaded)
+    {
+        var config = loaded.Config;
+        if (spec.Dataset!.StartsWith(SyntheticPrefix, StringComparison.Ordinal))
+        {
+            if (!int.TryParse(spec.Dataset[SyntheticPrefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var pool) || pool < spec.BatchSize)
+                throw new CliUsageException($"dataset '{spec.Dataset}': synthetic:N needs a pool size N >= batch_size ({spec.BatchSize})");
+            return new SyntheticBatchSource(pool, spec.BatchSize, config.ImageResolution, config.ContextLength, config.VocabSize, spec.Seed);
+        }
+        var dataset = ImageTextDataset.Open(spec.Dataset);
+        if (dataset.SplitNames.Count > 0) dataset = dataset.Split(spec.TrainSplit);
+        var processor = new ClipImageProcessor(new ImageProcessorConfig(config.ImageResolution, [.. config.Mean.Select(v => (float)v)], [.. config.Std.Select(v => (float)v)]));
+        var loader = new ImageTextLoader(dataset, processor, new LoaderOptions(spec.BatchSize, Seed: unchecked((int)spec.Seed), DropLast: true));
+        Console.WriteLine($"dataset {spec.Dataset}: {dataset.Samples.Count} samples, {loader.BatchesPerEpoch} batches per epoch");
+        return new LoaderBatchSource(loader, loaded.RequireTokenizer(), config.ContextLength);
+    }
+
+    private static void PrintSummary(TrainingResult result)
+    {
+        Console.WriteLine($"done: {result.Steps} steps");
+        foreach (var t in result.Transitions) Console.WriteLine($"  phase {t.From} -> {t.To} at step {t.Step} ({t.Reason})");
+        if (result.LastMetrics is { } m)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  final: loss {m["loss"]:F4} clip {m["clip"]:F4} cent {m["cent"]:F4} dist {m["dist"]:F4} alpha {m["alpha"]:F3} w {m["w"]:G3} scale {m["logit_scale"]:F1}"));
+        if (result.LastCheckpoint is { } c) Console.WriteLine($"  weights: {Path.Combine(c.Directory, CheckpointStore.WeightsFile)} (sha256 {c.WeightsSha256})");
+    }
+}

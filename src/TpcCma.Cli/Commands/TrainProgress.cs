@@ -1,0 +1,26 @@
+using System.Diagnostics;
+using System.Globalization;
+using TpcCma.Training;
+
+namespace TpcCma.Cli.Commands;
+
+/// <summary>Prints a run's events, logging steps and checkpoints as one line each.</summary>
+internal sealed class TrainProgress(TextWriter output, long totalSteps) : ITrainingObserver
+{
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private long firstStep = -1;
+
+    public void OnEvent(TrainingEvent e) => output.WriteLine($"[{e.Kind}] step {e.Step}: {e.Message}");
+
+    public void OnMetrics(long step, IReadOnlyDictionary<string, double> m)
+    {
+        if (firstStep < 0) { firstStep = step; clock.Restart(); }
+        var rate = step > firstStep ? ((step - firstStep) / clock.Elapsed.TotalSeconds).ToString("F2", CultureInfo.InvariantCulture) : "-";
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"step {step}/{totalSteps} phase {m["phase"]} alpha {m["alpha"]:F3} loss {m["loss"]:F4} clip {m["clip"]:F4} " +
+            $"cent {m["cent"]:F4} dist {m["dist"]:F4} a {m["a"]:G3} b {m["b"]:G3} w {m["w"]:G3} lr {m["lr"]:E2} " +
+            $"grad {m["grad_norm"]:G3} scale {m["logit_scale"]:F1} ({rate} steps/s)"));
+    }
+
+    public void OnCheckpoint(CheckpointInfo c) => output.WriteLine($"[checkpoint] {c.Directory} ({c.Reason}, sha256 {c.WeightsSha256[..12]})");
+}

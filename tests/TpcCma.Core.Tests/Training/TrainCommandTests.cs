@@ -1,0 +1,77 @@
+using TpcCma.Checkpoints;
+using TpcCma.Cli;
+
+namespace TpcCma.Core.Tests.Training;
+
+/// <summary><c>tpccma train</c> in-process; shares the console with the other CLI tests.</summary>
+[Collection("Console")]
+public sealed class TrainCommandTests : IDisposable
+{
+    private readonly string temp = Directory.CreateTempSubdirectory("tpccma-train-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(temp, recursive: true);
+
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var previous = Console.Out;
+        Console.SetOut(stdout);
+        try
+        {
+            return (await CliApp.RunAsync(args, stdout, stderr), stdout.ToString(), stderr.ToString());
+        }
+        finally
+        {
+            Console.SetOut(previous);
+        }
+    }
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(temp, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public async Task Train_ExitsWithInvalidRequest_NamingEveryBadField()
+    {
+        var spec = Write("bad.json", """{"alpha_target": 1.5, "lr": -1, "dataset": "synthetic:16"}""");
+        var (code, _, err) = await Run("train", "--spec", spec, "--out", Path.Combine(temp, "out"));
+        Assert.Equal(ExitCodes.InvalidRequest, code);
+        Assert.Contains("alpha_target: must be < 1", err);
+        Assert.Contains("lr: must be > 0", err);
+    }
+
+    [Fact]
+    public async Task Train_ExitsWithInvalidRequest_OnUnknownSpecField()
+    {
+        var spec = Write("typo.json", """{"alpha_targt": 0.5}""");
+        var (code, _, err) = await Run("train", "--spec", spec, "--out", Path.Combine(temp, "out"));
+        Assert.Equal(ExitCodes.InvalidRequest, code);
+        Assert.Contains("alpha_targt", err);
+    }
+
+    [Fact]
+    public async Task Train_RunsToTheEndAndResumes_OnSyntheticPairs()
+    {
+        using var threads = TrainerFixtures.SingleThread();
+        var weights = Path.Combine(temp, "micro.safetensors");
+        using (var model = TrainerFixtures.Model(21)) OpenClipCheckpoint.Save(model, weights);
+        var spec = Write("job.json", $$"""
+            {"kind": "align", "init_weights": "{{weights}}", "dataset": "synthetic:16", "steps": 6, "batch_size": 8,
+             "lr": 1e-3, "log_every": 2, "checkpoint_every": 4}
+            """);
+        var outDir = Path.Combine(temp, "out");
+
+        var (code, stdout, err) = await Run("train", "--spec", spec, "--out", outDir);
+        Assert.True(code == ExitCodes.Ok, err);
+        Assert.Contains("step 6/6 phase", stdout);
+        Assert.Contains("done: 6 steps", stdout);
+        Assert.True(File.Exists(Path.Combine(outDir, "step_000006", "model.safetensors")));
+
+        (code, stdout, err) = await Run("train", "--spec", spec, "--out", outDir);
+        Assert.True(code == ExitCodes.Ok, err);
+        Assert.Contains("[resumed] step 6", stdout);
+    }
+}
