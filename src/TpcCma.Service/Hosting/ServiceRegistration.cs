@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using TpcCma.Service.Api;
 using TpcCma.Service.Jobs;
 using TpcCma.Service.Persistence;
+using TpcCma.Service.Storage;
 
 namespace TpcCma.Service.Hosting;
 
@@ -21,6 +22,10 @@ public static class ServiceRegistration
 
         services.AddSingleton(options);
         services.AddSingleton(new ArtifactPaths(ResolvePath(options.ArtifactRoot)));
+
+        // Checkpoints and datasets: a local folder or an S3-compatible bucket (Storage:Kind).
+        services.AddArtifactStore(config);
+
         services.AddDbContextFactory<TrainingDb>(o => o.UseNpgsql(connectionString));
         services.AddHostedService<DatabaseMigrator>();
         services.AddProblemDetails();

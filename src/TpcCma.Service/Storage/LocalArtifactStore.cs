@@ -128,8 +128,8 @@ public sealed class LocalArtifactStore : IArtifactStore
     public Task DeleteAsync(string key, CancellationToken ct = default)
     {
         var path = PathOf(key);
-        File.Delete(path);
-        File.Delete(HashRecordPath(key));
+        DeleteIfPresent(path);
+        DeleteIfPresent(HashRecordPath(key));
         RemoveEmptyFolders(Path.GetDirectoryName(path)!);
         return Task.CompletedTask;
     }
@@ -148,6 +148,13 @@ public sealed class LocalArtifactStore : IArtifactStore
         {
             return Task.FromResult(false);
         }
+    }
+
+    /// <summary>File.Delete ignores a missing file but not a missing folder; neither is an error for a delete.</summary>
+    private static void DeleteIfPresent(string path)
+    {
+        try { File.Delete(path); }
+        catch (DirectoryNotFoundException) { }
     }
 
     private static bool IsArtifactKey(string key)

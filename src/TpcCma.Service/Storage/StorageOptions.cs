@@ -45,7 +45,8 @@ public sealed class S3StorageOptions
     public string? Problem()
     {
         if (string.IsNullOrWhiteSpace(Bucket)) return "Storage:S3:Bucket is not set (appsettings.json or Storage__S3__Bucket)";
-        if (ServiceUrl.Length > 0 && !Uri.TryCreate(ServiceUrl, UriKind.Absolute, out _)) return $"Storage:S3:ServiceUrl '{ServiceUrl}' is not an absolute URL";
+        if (ServiceUrl.Length > 0 && !(Uri.TryCreate(ServiceUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
+            return $"Storage:S3:ServiceUrl '{ServiceUrl}' is not an http(s) URL such as http://minio:9000";
         if (string.IsNullOrEmpty(AccessKey) != string.IsNullOrEmpty(SecretKey)) return "Storage:S3:AccessKey and Storage:S3:SecretKey must be set together";
         if (PartSizeMiB is < 5 or > 5120) return $"Storage:S3:PartSizeMiB is {PartSizeMiB}; S3 parts are 5 to 5120 MiB";
         if (MultipartThresholdMiB < PartSizeMiB) return $"Storage:S3:MultipartThresholdMiB ({MultipartThresholdMiB}) is below PartSizeMiB ({PartSizeMiB})";
