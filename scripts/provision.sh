@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on Debian 12 and is missing: PostgreSQL 15, the tools of the
-# TorchSharp compatibility step (patchelf, g++, python3), moto and PyYAML for the storage and deployment checks. Idempotent; does nothing when all are present.
+# TorchSharp compatibility step (patchelf, g++, python3), moto and PyYAML for the storage and deployment
+# checks. Idempotent; does nothing when all are present.
 set -euo pipefail
 
 missing=()
