@@ -25,7 +25,8 @@ if ! has_moto; then
     echo "provision: no Python with moto, and this Debian has no python3-moto: the S3 store tests will fail until moto is installed" >&2
   fi
 fi
-# scripts/check-deploy.sh parses the deployment files with PyYAML.
+# scripts/check-deploy.sh validates docker-compose.yml (Compose v1 needs no engine) and parses deploy/ with PyYAML.
+command -v docker-compose >/dev/null || missing+=(docker-compose)
 /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
 for extra in "$@"; do
   case "$extra" in
@@ -43,5 +44,5 @@ fi
 echo "provision: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# --no-install-recommends keeps chromium from pulling a desktop; postgresql-15 needs nothing more.
+# --no-install-recommends keeps chromium from pulling a desktop and docker-compose from pulling an engine.
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
