@@ -9,6 +9,7 @@ using TpcCma.Service.Api;
 using TpcCma.Service.Auth;
 using TpcCma.Service.Jobs;
 using TpcCma.Service.Persistence;
+using TpcCma.Service.Storage;
 
 namespace TpcCma.Service.Hosting;
 
@@ -28,6 +29,10 @@ public static class ServiceRegistration
         services.AddSingleton(new ArtifactPaths(ResolvePath(options.ArtifactRoot)));
         services.AddSingleton(config.GetSection(HubSettings.Section).Get<HubSettings>() ?? new HubSettings());
         services.AddSingleton<CheckpointExports>();
+
+        // Checkpoints and datasets: a local folder or an S3-compatible bucket (Storage:Kind).
+        services.AddArtifactStore(config);
+
         services.AddDbContextFactory<TrainingDb>(o => o.UseNpgsql(connectionString));
         services.AddHostedService<DatabaseMigrator>();
         services.AddHostedService<AdminKeySeeder>();
