@@ -8,13 +8,13 @@ public sealed record RunData(ImageTextDataset Train, ImageTextDataset HeldOut, s
     private static readonly string[] HeldOutNames = ["test", "val", "validation", "eval"];
 
     /// <summary>Opens an already-registered dataset: existence checks only, validation happened at registration.</summary>
-    public static RunData Open(string location)
+    public static RunData Open(string location, string trainSplit = "train")
     {
         var dataset = ImageTextDataset.Open(location, new DatasetOptions(Policy: ValidationPolicy.Skip, ImageCheck: ImageCheck.Exists));
         var splits = dataset.SplitNames;
         var heldOut = HeldOutNames.FirstOrDefault(splits.Contains);
-        var train = splits.Contains("train")
-            ? dataset.Split("train")
+        var train = splits.Contains(trainSplit)
+            ? dataset.Split(trainSplit)
             : heldOut is null ? dataset : dataset.WithSamples([.. dataset.Samples.Where(s => s.Split != heldOut)]);
         // Without a held-out split the run evaluates on what it trained on, and says so in the report.
         return heldOut is null ? new RunData(train, train, "train") : new RunData(train, dataset.Split(heldOut), heldOut);

@@ -30,7 +30,7 @@ public static class TrainingRun
     {
         var spec = request.Spec;
         if (spec.Kind == JobKind.Evaluate) throw new ArgumentException("an evaluate job does not train: use ModelEvaluation");
-        var data = RunData.Open(spec.Dataset ?? throw new ArgumentException("the spec names no dataset"));
+        var data = RunData.Open(spec.Dataset ?? throw new ArgumentException("the spec names no dataset"), spec.TrainSplit);
         if (data.Train.Samples.Count < spec.BatchSize)
             throw new ArgumentException($"the training split has {data.Train.Samples.Count} samples, fewer than batch_size {spec.BatchSize}");
 
@@ -43,7 +43,7 @@ public static class TrainingRun
         var imageBytes = (long)data.Train.Samples.Count * 3 * config.ImageResolution * config.ImageResolution * sizeof(float);
         var loader = new ImageTextLoader(data.Train, processor, new LoaderOptions(
             spec.BatchSize, Seed: unchecked((int)spec.Seed), DropLast: true, Workers: request.LoaderWorkers, CacheInMemory: imageBytes < MemoryCacheBytes));
-        using var batches = new LoaderBatchSource(loader, tokenizer, config.ContextLength, loaded.Device.Device);
+        using var batches = new LoaderBatchSource(loader, tokenizer, config.ContextLength);
         using var trainer = new Trainer(spec, loaded.Model, batches, request.CheckpointDirectory, observer);
         var result = trainer.Run(ct);
 
@@ -59,7 +59,9 @@ public static class TrainingRun
     {
         var spec = request.Spec;
         var options = new ModelLoadOptions(Device: request.Device, Hub: request.Hub);
+        if (spec.Tokenizer is { } tokenizerPath) options = options with { TokenizerPath = tokenizerPath };
         if (spec.InitWeights is { } weights) return ModelLoader.Load(weights, options);
+        if (spec.Tokenizer is not null) return ModelLoader.Load(spec.Model, options);
         if (!Directory.Exists(request.TokenizerDirectory))
         {
             // Learned once; a resumed run reads it back so the vocabulary cannot drift.
