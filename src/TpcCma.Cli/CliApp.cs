@@ -9,6 +9,7 @@ public static class CliApp
     public static IReadOnlyList<CliCommand> All { get; } =
     [
         VersionCommand.Command,
+        ScoreCommand.Command,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
