@@ -1,0 +1,3 @@
+using TpcCma.Bench;
+
+return MetricsBenchmark.Run(args);
