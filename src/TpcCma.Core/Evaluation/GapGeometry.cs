@@ -37,20 +37,23 @@ public static class GapGeometry
     {
         CheckPairs(image, text, minimum: 2);
         using var scope = NewDisposeScope();
-        var x = Normalise(image);                                     // [N, D] float64
-        var y = Normalise(text);
+        // Large N: at most three [N, D] float64 buffers live at once (x, y, d); everything else is [D] or [D, D].
+        var x = NormalisedCopy(image);                                // [N, D] float64
+        var y = NormalisedCopy(text);
         var n = x.shape[0];
         var muX = x.mean([0]);                                        // [D]
         var muY = y.mean([0]);
+        var centroid = (muX - muY).norm().item<double>();
 
-        var raw = Math.Sqrt((x - y).square().sum().item<double>() / n);
-        var centroidSq = (muX - muY).square().sum().item<double>();
-        var xc = x - muX;                                             // [N, D]
-        var yc = y - muY;
-        var distribution = Math.Sqrt((xc - yc).square().sum().item<double>() / n);
-        var cosPair = (x * y).sum(1).mean().item<double>();
-
-        var frechetCov = FrechetTraceTerm(xc, yc);
+        double raw, distribution;
+        using (var d = x - y)                                         // [N, D] pair differences
+        {
+            raw = d.norm().item<double>() / Math.Sqrt(n);
+            // (x_i - mu_x) - (y_i - mu_y) = d_i - mean(d)
+            distribution = d.sub_(d.mean([0])).norm().item<double>() / Math.Sqrt(n);
+        }
+        double cosPair;
+        using (var products = x * y) cosPair = products.sum().item<double>() / n;
 
         // Schrodi et al.: m from matched pairs, d_I and d_T from distinct pairs within each modality.
         var m = 1 - (cosPair + 1) / 2;
@@ -58,7 +61,8 @@ public static class GapGeometry
         var dText = 1 - (MeanCosineOfDistinctPairs(y) + 1) / 2;
         var rmg = m / (m + (dImage + dText) / 2);
 
-        return new GapMeasures(raw, Math.Sqrt(centroidSq), distribution, cosPair, centroidSq + frechetCov, frechetCov, rmg);
+        var frechetCov = FrechetTraceTerm(x.sub_(muX), y.sub_(muY));  // centred in place: x and y are private copies
+        return new GapMeasures(raw, centroid, distribution, cosPair, centroid * centroid + frechetCov, frechetCov, rmg);
     }
 
     /// <summary>
@@ -81,6 +85,14 @@ public static class GapGeometry
     {
         using var f64 = features.to_type(ScalarType.Float64);
         return nn.functional.normalize(f64, p: 2, dim: 1);
+    }
+
+    /// <summary><see cref="Normalise"/> into a new buffer, never an alias of the input, so it may be changed in place.</summary>
+    private static Tensor NormalisedCopy(Tensor features)
+    {
+        var copy = features.to(ScalarType.Float64, copy: true);
+        using var norms = copy.norm(1, keepdim: true).clamp_min_(1e-12);
+        return copy.div_(norms);
     }
 
     /// <summary>
@@ -113,7 +125,7 @@ public static class GapGeometry
     {
         var n = x.shape[0];
         var total = x.sum([0]).square().sum().item<double>();
-        var diagonal = x.square().sum().item<double>();
+        var diagonal = Math.Pow(x.norm().item<double>(), 2);
         return (total - diagonal) / ((double)n * (n - 1));
     }
 
