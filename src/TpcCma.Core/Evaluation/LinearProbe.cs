@@ -11,8 +11,8 @@ namespace TpcCma.Evaluation;
 /// <param name="MaxPairs">Pairs used at most (a seeded sample); the probe's accuracy settles long before.</param>
 /// <param name="Seed">Seeds the pair permutation that makes the split and the sample.</param>
 public sealed record LinearProbeOptions(
-    double HeldOutFraction = 0.3, int Steps = 300, double LearningRate = 0.05, double WeightDecay = 1e-4,
-    int MaxPairs = 10_000, long Seed = 0);
+    double HeldOutFraction = 0.3, int Steps = 150, double LearningRate = 0.1, double WeightDecay = 1e-4,
+    int MaxPairs = 5_000, long Seed = 0);
 
 /// <summary>
 /// <c>separability</c> of METHOD.md: held-out accuracy of a logistic-regression probe that tells image
