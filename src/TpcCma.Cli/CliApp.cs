@@ -17,6 +17,7 @@ public static class CliApp
         TokenizeCommand.Command,
         ExportCommand.Command,
         TrainCommand.Command,
+        ScoreCommand.Command,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
