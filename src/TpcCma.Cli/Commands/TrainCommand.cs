@@ -3,6 +3,7 @@ using TorchSharp;
 using TpcCma.Checkpoints;
 using TpcCma.Data;
 using TpcCma.Model;
+using TpcCma.Runs;
 using TpcCma.Training;
 
 namespace TpcCma.Cli.Commands;
@@ -36,17 +37,20 @@ public static class TrainCommand
         if (spec.Dataset is null) throw new CliUsageException($"{specPath}: dataset is required for training");
         if (threads > 0) torch.set_num_threads(threads);
 
-        torch.manual_seed(spec.Seed);   // random initialisation of a preset is reproducible from the spec
-        using var loaded = ModelLoader.Load(spec.InitWeights ?? spec.Model, options with { TokenizerPath = spec.Tokenizer ?? options.TokenizerPath });
-        var batches = OpenBatches(spec, loaded);
-        using var batchesLifetime = batches as IDisposable;
         var progress = new TrainProgress(Console.Out, spec.Steps);
-        using var trainer = new Trainer(spec, loaded.Model, batches, outDir, progress);
-        Console.WriteLine($"model {loaded.Source} on {loaded.Device.DeviceName}, {torch.get_num_threads()} threads; output {Path.GetFullPath(outDir)}");
+        Console.WriteLine($"output {Path.GetFullPath(outDir)}, {torch.get_num_threads()} threads");
         try
         {
-            var result = trainer.Run(ct);
-            PrintSummary(result);
+            if (spec.Dataset.StartsWith(SyntheticPrefix, StringComparison.Ordinal))
+                PrintSummary(RunOnSyntheticPairs(spec, options, outDir, progress, ct));
+            else
+            {
+                // The same run a service worker executes: data splits, evaluation at base, phase ends and final.
+                var run = TrainingRun.Execute(new RunRequest(spec, outDir, options.Device, options.Hub), progress, ct);
+                PrintSummary(run.Training);
+                Console.WriteLine($"  final model: {run.FinalModelDirectory}");
+                foreach (var e in run.Evaluations) Console.WriteLine($"  {TrainProgress.Describe(e.Label, e.Report)}");
+            }
             return Task.FromResult(ExitCodes.Ok);
         }
         catch (TrainingDivergedException ex)
@@ -56,21 +60,17 @@ public static class TrainCommand
         }
     }
 
-    private static IBatchSource OpenBatches(TrainingSpec spec, LoadedModel loaded)
+    /// <summary>Random pairs, no data on disk: smoke runs and benchmarks of the trainer alone (no evaluation).</summary>
+    private static TrainingResult RunOnSyntheticPairs(TrainingSpec spec, ModelLoadOptions options, string outDir, TrainProgress progress, CancellationToken ct)
     {
+        torch.manual_seed(spec.Seed);   // random initialisation of a preset is reproducible from the spec
+        using var loaded = ModelLoader.Load(spec.InitWeights ?? spec.Model, options with { TokenizerPath = spec.Tokenizer ?? options.TokenizerPath });
         var config = loaded.Config;
-        if (spec.Dataset!.StartsWith(SyntheticPrefix, StringComparison.Ordinal))
-        {
-            if (!int.TryParse(spec.Dataset[SyntheticPrefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var pool) || pool < spec.BatchSize)
-                throw new CliUsageException($"dataset '{spec.Dataset}': synthetic:N needs a pool size N >= batch_size ({spec.BatchSize})");
-            return new SyntheticBatchSource(pool, spec.BatchSize, config.ImageResolution, config.ContextLength, config.VocabSize, spec.Seed);
-        }
-        var dataset = ImageTextDataset.Open(spec.Dataset);
-        if (dataset.SplitNames.Count > 0) dataset = dataset.Split(spec.TrainSplit);
-        var processor = new ClipImageProcessor(new ImageProcessorConfig(config.ImageResolution, [.. config.Mean.Select(v => (float)v)], [.. config.Std.Select(v => (float)v)]));
-        var loader = new ImageTextLoader(dataset, processor, new LoaderOptions(spec.BatchSize, Seed: unchecked((int)spec.Seed), DropLast: true));
-        Console.WriteLine($"dataset {spec.Dataset}: {dataset.Samples.Count} samples, {loader.BatchesPerEpoch} batches per epoch");
-        return new LoaderBatchSource(loader, loaded.RequireTokenizer(), config.ContextLength);
+        if (!int.TryParse(spec.Dataset![SyntheticPrefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var pool) || pool < spec.BatchSize)
+            throw new CliUsageException($"dataset '{spec.Dataset}': synthetic:N needs a pool size N >= batch_size ({spec.BatchSize})");
+        var batches = new SyntheticBatchSource(pool, spec.BatchSize, config.ImageResolution, config.ContextLength, config.VocabSize, spec.Seed);
+        using var trainer = new Trainer(spec, loaded.Model, batches, Path.Combine(outDir, "checkpoints"), progress);
+        return trainer.Run(ct);
     }
 
     private static void PrintSummary(TrainingResult result)

@@ -10,8 +10,8 @@ namespace TpcCma.Runs;
 /// <summary>How a run ended: the trainer's result and where the final model is (weights + tokenizer, loadable by <see cref="ModelLoader"/>).</summary>
 public sealed record RunResult(TrainingResult Training, string FinalModelDirectory, int TrainSamples, int HeldOutSamples)
 {
-    /// <summary>Evaluation reports by label (<c>base</c>, phase boundaries, <c>final</c>), in the order they ran.</summary>
-    public IReadOnlyList<object> Evaluations { get; init; } = [];
+    /// <summary>Evaluation reports (<c>base</c>, phase boundaries, <c>final</c>), in the order they ran.</summary>
+    public IReadOnlyList<RunEvaluationRecord> Evaluations { get; init; } = [];
 }
 
 /// <summary>
@@ -26,7 +26,7 @@ public static class TrainingRun
     /// <summary>Preprocessed images are cached in memory below this size: later epochs skip decoding.</summary>
     private const long MemoryCacheBytes = 2L << 30;
 
-    public static RunResult Execute(RunRequest request, ITrainingObserver observer, CancellationToken ct)
+    public static RunResult Execute(RunRequest request, IRunObserver observer, CancellationToken ct)
     {
         var spec = request.Spec;
         if (spec.Kind == JobKind.Evaluate) throw new ArgumentException("an evaluate job does not train: use ModelEvaluation");
@@ -44,14 +44,18 @@ public static class TrainingRun
         var loader = new ImageTextLoader(data.Train, processor, new LoaderOptions(
             spec.BatchSize, Seed: unchecked((int)spec.Seed), DropLast: true, Workers: request.LoaderWorkers, CacheInMemory: imageBytes < MemoryCacheBytes));
         using var batches = new LoaderBatchSource(loader, tokenizer, config.ContextLength);
-        using var trainer = new Trainer(spec, loaded.Model, batches, request.CheckpointDirectory, observer);
+        var evaluator = spec.Eval.Enabled ? new RunEvaluator(loaded.Model, tokenizer, processor, data, spec.Eval, spec.Seed) : null;
+        var evaluating = new EvaluatingObserver(observer, evaluator, spec.Eval, request.ReportDirectory);
+        using var trainer = new Trainer(spec, loaded.Model, batches, request.CheckpointDirectory, evaluating);
+        evaluating.Evaluate(0, "base", captioning: true);   // skipped when a resumed run already has it
         var result = trainer.Run(ct);
+        evaluating.Evaluate(result.Steps, "final", captioning: true);
 
         var final = Path.Combine(request.OutputDirectory, "final");
         Directory.CreateDirectory(final);
         OpenClipCheckpoint.Save(loaded.Model, Path.Combine(final, CheckpointStore.WeightsFile));
         tokenizer.Save(final);
-        return new RunResult(result, final, data.Train.Samples.Count, data.HeldOut.Samples.Count);
+        return new RunResult(result, final, data.Train.Samples.Count, data.HeldOut.Samples.Count) { Evaluations = evaluating.Stored() };
     }
 
     /// <summary>The base model, or for pre-training a preset with a tokenizer learned from the training captions.</summary>

@@ -22,6 +22,14 @@ public sealed record EvalSpec
     public int TrainSample { get; init; } = 512;
     /// <summary>Zero-shot prompt templates; <c>{}</c> is replaced by the class name.</summary>
     public IReadOnlyList<string> PromptTemplates { get; init; } = ["a photo of a {}.", "{}"];
+    /// <summary>Run the evaluation protocol at all (off: training only, e.g. for benchmarks).</summary>
+    public bool Enabled { get; init; } = true;
+    /// <summary>Zero-shot captioning CIDEr-D (a small decoder is trained per evaluation: the slowest part); base and final only.</summary>
+    public bool Captioning { get; init; } = true;
+    /// <summary>Optimiser steps of the caption decoder; the same for every model evaluated, so scores are comparable.</summary>
+    public int CaptioningSteps { get; init; } = 300;
+    /// <summary>At most this many held-out pairs are evaluated (a deterministic subset).</summary>
+    public int MaxPairs { get; init; } = 4000;
 }
 
 /// <summary>

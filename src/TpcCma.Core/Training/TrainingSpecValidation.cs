@@ -65,6 +65,8 @@ internal static class TrainingSpecValidation
         else
         {
             AtLeast("eval.train_sample", s.Eval.TrainSample, 0);
+            AtLeast("eval.captioning_steps", s.Eval.CaptioningSteps, 1);
+            AtLeast("eval.max_pairs", s.Eval.MaxPairs, 2);
             if (s.Eval.PromptTemplates is not { Count: > 0 }) Fail("eval.prompt_templates", "must list at least one template");
             else if (s.Eval.PromptTemplates.Any(t => t is null || !t.Contains("{}", StringComparison.Ordinal)))
                 Fail("eval.prompt_templates", "every template must contain {} for the class name");

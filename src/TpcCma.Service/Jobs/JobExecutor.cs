@@ -35,7 +35,7 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
 
         var outputDirectory = paths.JobDirectory(jobId);
         await using var progress = new JobProgressWriter(dbs, jobId, log);
-        var observer = new JobObserver(progress, paths, outputDirectory);
+        var observer = new JobObserver(progress, paths);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
         var watcher = WatchForCancelAsync(jobId, cancel, lease.Lost);
         var request = new RunRequest(spec, outputDirectory, DeviceFor(options), hub.Options);

@@ -1,11 +1,13 @@
 using TpcCma.Curriculum;
+using TpcCma.Evaluation;
+using TpcCma.Runs;
 using TpcCma.Service.Hosting;
 using TpcCma.Training;
 
 namespace TpcCma.Service.Jobs;
 
 /// <summary>Translates the trainer's callbacks into progress items; returns at once (the writer does the I/O).</summary>
-public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths, string outputDirectory) : ITrainingObserver
+public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths) : IRunObserver
 {
     public static string PhaseName(TrainingPhase phase) => phase.ToString().ToLowerInvariant();
 
@@ -33,11 +35,9 @@ public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths,
     }
 
     /// <summary>Evaluation reports (gaps, accuracy, ARI, CIDEr) become curves named <c>eval/SPLIT/METRIC</c> and an event.</summary>
-    public void OnEvaluation(long step, string label, IReadOnlyDictionary<string, double> values, object report)
+    public void OnEvaluation(long step, string label, EvaluationReport report)
     {
-        progress.Post(new JobProgressWriter.Metrics(step, values));
-        progress.Post(new JobProgressWriter.Event("evaluation", step, $"evaluation: {label}", report));
+        progress.Post(new JobProgressWriter.Metrics(step, EvaluationMetrics.Flatten(report)));
+        progress.Post(new JobProgressWriter.Event("evaluation", step, $"evaluation {label} on {report.Split} ({report.Pairs} pairs)", new { label, report }));
     }
-
-    public string OutputDirectory => outputDirectory;
 }

@@ -120,7 +120,12 @@ public sealed class JobProgressWriter : IAsyncDisposable
         await tx.CommitAsync();
     }
 
-    public static JsonSerializerOptions JsonOptions { get; } = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    /// <summary>snake_case; NaN and infinities as strings, since jsonb accepts only standard JSON numbers.</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     /// <summary>Writes everything posted so far; waits through database outages.</summary>
     public async ValueTask DisposeAsync()

@@ -1,0 +1,36 @@
+using TpcCma.Evaluation;
+
+namespace TpcCma.Runs;
+
+/// <summary>An evaluation report as flat named numbers (<c>eval/SPLIT/METRIC</c>), for metric curves and tables.</summary>
+public static class EvaluationMetrics
+{
+    public static Dictionary<string, double> Flatten(EvaluationReport r)
+    {
+        var prefix = $"eval/{r.Split}/";
+        var m = new Dictionary<string, double>
+        {
+            [prefix + "gap_raw"] = r.Gaps.Raw,
+            [prefix + "gap_centroid"] = r.Gaps.Centroid,
+            [prefix + "gap_distribution"] = r.Gaps.Distribution,
+            [prefix + "cos_pair"] = r.Gaps.CosPair,
+            [prefix + "frechet"] = r.Gaps.Frechet,
+            [prefix + "rmg"] = r.Gaps.Rmg,
+            [prefix + "centered_gap_raw"] = r.MeanCenteredGaps.Raw,
+            [prefix + "centered_gap_distribution"] = r.MeanCenteredGaps.Distribution,
+            [prefix + "i2t_r1"] = r.Retrieval.ImageToTextR1,
+            [prefix + "i2t_r5"] = r.Retrieval.ImageToTextR5,
+            [prefix + "t2i_r1"] = r.Retrieval.TextToImageR1,
+            [prefix + "t2i_r5"] = r.Retrieval.TextToImageR5,
+        };
+        if (r.Separability is { } s) m[prefix + "separability"] = s;
+        if (r.ZeroShot is { } z) m[prefix + "zero_shot_top1"] = z.Top1;
+        if (r.JointClustering is { } c) m[prefix + "ari"] = c.Ari;
+        if (r.Captioning is { } cap)
+        {
+            m[prefix + "cider_image_to_text"] = cap.ImageToText;
+            m[prefix + "cider_text_to_text"] = cap.TextToText;
+        }
+        return m;
+    }
+}

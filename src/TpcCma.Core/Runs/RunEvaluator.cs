@@ -1,0 +1,100 @@
+using System.Security.Cryptography;
+using System.Text;
+using TpcCma.Data;
+using TpcCma.Evaluation;
+using TpcCma.Evaluation.Captioning;
+using TpcCma.Model;
+using TpcCma.Tokenization;
+using TpcCma.Training;
+using static TorchSharp.torch;
+
+namespace TpcCma.Runs;
+
+/// <summary>
+/// Evaluates a model on a run's data as METHOD.md prescribes: the held-out split and a sample of the training
+/// split, in eval mode and float32, with the caption decoder trained on the training captions' text embeddings.
+/// Leaves the model's mode and the global RNG as it found them, so a run that evaluates resumes bit for bit.
+/// </summary>
+public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipImageProcessor processor, RunData data, EvalSpec spec, long seed)
+{
+    private const int BatchSize = 128;
+    private const int MaxCaptioningCaptions = 8000;
+
+    public IReadOnlyList<EvaluationReport> Evaluate(string modelLabel, bool captioning)
+    {
+        var wasTraining = model.training;
+        using var rng = random.get_rng_state();
+        model.eval();
+        try
+        {
+            var reports = new List<EvaluationReport>();
+            var captionTraining = captioning && spec.Captioning ? CaptioningSet() : null;
+            reports.Add(EvaluateSplit(modelLabel, data.HeldOutName, Subset(data.HeldOut.Samples, spec.MaxPairs), data.HeldOut, captionTraining));
+            if (spec.TrainSample > 0 && data.HeldOutName != "train")
+                reports.Add(EvaluateSplit(modelLabel, "train", Subset(data.Train.Samples, spec.TrainSample), data.Train, null));
+            captionTraining?.Text.Dispose();
+            return reports;
+        }
+        finally
+        {
+            random.set_rng_state(rng);
+            model.train(wasTraining);
+        }
+    }
+
+    private EvaluationReport EvaluateSplit(string modelLabel, string split, IReadOnlyList<DatasetSample> samples, ImageTextDataset dataset, CaptioningTrainingSet? captions)
+    {
+        using var scope = NewDisposeScope();
+        var image = EmbedImages(dataset.WithSamples(samples));
+        var text = EmbedTexts([.. samples.Select(s => s.Captions[0])]);
+        var labels = samples.Select(dataset.LabelIndex).ToList();
+        var hasLabels = dataset.ClassNames.Count > 1 && labels.Any(l => l >= 0);
+        var input = new EvaluationSplit(modelLabel, split, image, text,
+            hasLabels ? labels : null, hasLabels ? dataset.ClassNames : null, hasLabels ? EmbedTexts : null, Templates(dataset),
+            captions is null ? null : samples.Select(s => s.Captions).ToList(), captions);
+        var options = new EvaluationOptions(Captioning: new CaptioningOptions(Steps: spec.CaptioningSteps, Seed: seed));
+        return ModelEvaluator.Evaluate(input, options);
+    }
+
+    /// <summary>The dataset's own templates unless the spec sets others.</summary>
+    private IReadOnlyList<string> Templates(ImageTextDataset dataset) =>
+        spec.PromptTemplates.SequenceEqual(new EvalSpec().PromptTemplates) ? dataset.PromptTemplates : spec.PromptTemplates;
+
+    /// <summary>The decoder's training data: every training caption (up to a cap) and its normalised text embedding.</summary>
+    private CaptioningTrainingSet CaptioningSet()
+    {
+        var captions = Subset(data.Train.Samples, MaxCaptioningCaptions).SelectMany(s => s.Captions).Take(MaxCaptioningCaptions).ToList();
+        var text = EmbedTexts(captions).DetachFromDisposeScope();
+        return new CaptioningTrainingSet(text, captions);
+    }
+
+    private Tensor EmbedImages(ImageTextDataset dataset)
+    {
+        using var _ = no_grad();   // only the embeddings: the probe and the caption decoder train with gradients
+        var loader = new ImageTextLoader(dataset, processor, new LoaderOptions(BatchSize, Shuffle: false));
+        var device = model.LogitScaleParameter.device;
+        var parts = loader.ReadEpoch(0).Select(batch => { using (batch) return Normalise(model.encode_image(batch.Pixels.to(device))); }).ToList();
+        return cat(parts, 0);   // [N, E]
+    }
+
+    private Tensor EmbedTexts(IReadOnlyList<string> texts)
+    {
+        using var _ = no_grad();
+        var device = model.LogitScaleParameter.device;
+        var parts = texts.Chunk(BatchSize * 2)
+            .Select(chunk => Normalise(model.encode_text(tokenizer.Tokenize(chunk, model.Config.ContextLength).to(device))))
+            .ToList();
+        return cat(parts, 0);   // [N, E]
+    }
+
+    private static Tensor Normalise(Tensor features) => nn.functional.normalize(features.to_type(ScalarType.Float32), p: 2, dim: 1);
+
+    /// <summary>A deterministic subset: the samples with the smallest hash of their id, in their original order.</summary>
+    public static IReadOnlyList<DatasetSample> Subset(IReadOnlyList<DatasetSample> samples, int count)
+    {
+        if (samples.Count <= count) return samples;
+        var keep = samples.Select((s, i) => (i, h: BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes(s.Id)))))
+            .OrderBy(x => x.h).Take(count).Select(x => x.i).ToHashSet();
+        return [.. samples.Where((_, i) => keep.Contains(i))];
+    }
+}
