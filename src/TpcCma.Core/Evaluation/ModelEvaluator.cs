@@ -63,7 +63,8 @@ public static class ModelEvaluator
         double? clusteringSeconds = null;
         if (split.Labels is not null && split.ClassNames is not null && split.Labels.All(l => l >= 0))
         {
-            clustering = JointClustering.Evaluate(split.Image, split.Text, split.Labels, split.ClassNames.Count, options.KMeans);
+            // k = the number of classes present: a held-out split may not hold every class of the dataset.
+            clustering = JointClustering.Evaluate(split.Image, split.Text, split.Labels, split.Labels.Distinct().Count(), options.KMeans);
             clusteringSeconds = Lap(clock);
         }
 

@@ -20,7 +20,9 @@ public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipI
     private const int BatchSize = 128;
     private const int MaxCaptioningCaptions = 8000;
 
-    public IReadOnlyList<EvaluationReport> Evaluate(string modelLabel, bool captioning)
+    /// <param name="centered">Evaluate the embeddings after per-modality mean-centering (subtract each modality's
+    /// mean, renormalise): the post-hoc baseline every report shows beside the base model.</param>
+    public IReadOnlyList<EvaluationReport> Evaluate(string modelLabel, bool captioning, bool centered = false)
     {
         var wasTraining = model.training;
         using var rng = random.get_rng_state();
@@ -28,10 +30,10 @@ public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipI
         try
         {
             var reports = new List<EvaluationReport>();
-            var captionTraining = captioning && spec.Captioning ? CaptioningSet() : null;
-            reports.Add(EvaluateSplit(modelLabel, data.HeldOutName, Subset(data.HeldOut.Samples, spec.MaxPairs), data.HeldOut, captionTraining));
+            var captionTraining = captioning && spec.Captioning ? CaptioningSet(centered) : null;
+            reports.Add(EvaluateSplit(modelLabel, data.HeldOutName, Subset(data.HeldOut.Samples, spec.MaxPairs), data.HeldOut, captionTraining, centered));
             if (spec.TrainSample > 0 && data.HeldOutName != "train")
-                reports.Add(EvaluateSplit(modelLabel, "train", Subset(data.Train.Samples, spec.TrainSample), data.Train, null));
+                reports.Add(EvaluateSplit(modelLabel, "train", Subset(data.Train.Samples, spec.TrainSample), data.Train, null, centered));
             captionTraining?.Text.Dispose();
             return reports;
         }
@@ -42,15 +44,24 @@ public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipI
         }
     }
 
-    private EvaluationReport EvaluateSplit(string modelLabel, string split, IReadOnlyList<DatasetSample> samples, ImageTextDataset dataset, CaptioningTrainingSet? captions)
+    private EvaluationReport EvaluateSplit(string modelLabel, string split, IReadOnlyList<DatasetSample> samples, ImageTextDataset dataset,
+        CaptioningTrainingSet? captions, bool centered)
     {
         using var scope = NewDisposeScope();
         var image = EmbedImages(dataset.WithSamples(samples));
         var text = EmbedTexts([.. samples.Select(s => s.Captions[0])]);
+        Func<IReadOnlyList<string>, Tensor> encode = EmbedTexts;
+        if (centered)
+        {
+            // Prompts are text: they move with the text mean of this split, as a post-processing step would move them.
+            var textMean = text.mean([0], keepdim: true);
+            (image, text) = GapGeometry.MeanCentered(image, text);
+            encode = prompts => Normalise(EmbedTexts(prompts) - textMean);
+        }
         var labels = samples.Select(dataset.LabelIndex).ToList();
         var hasLabels = dataset.ClassNames.Count > 1 && labels.Any(l => l >= 0);
         var input = new EvaluationSplit(modelLabel, split, image, text,
-            hasLabels ? labels : null, hasLabels ? dataset.ClassNames : null, hasLabels ? EmbedTexts : null, Templates(dataset),
+            hasLabels ? labels : null, hasLabels ? dataset.ClassNames : null, hasLabels ? encode : null, Templates(dataset),
             captions is null ? null : samples.Select(s => s.Captions).ToList(), captions);
         var options = new EvaluationOptions(Captioning: new CaptioningOptions(Steps: spec.CaptioningSteps, Seed: seed));
         return ModelEvaluator.Evaluate(input, options);
@@ -61,11 +72,13 @@ public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipI
         spec.PromptTemplates.SequenceEqual(new EvalSpec().PromptTemplates) ? dataset.PromptTemplates : spec.PromptTemplates;
 
     /// <summary>The decoder's training data: every training caption (up to a cap) and its normalised text embedding.</summary>
-    private CaptioningTrainingSet CaptioningSet()
+    private CaptioningTrainingSet CaptioningSet(bool centered)
     {
         var captions = Subset(data.Train.Samples, MaxCaptioningCaptions).SelectMany(s => s.Captions).Take(MaxCaptioningCaptions).ToList();
-        var text = EmbedTexts(captions).DetachFromDisposeScope();
-        return new CaptioningTrainingSet(text, captions);
+        using var scope = NewDisposeScope();
+        var text = EmbedTexts(captions);
+        if (centered) text = Normalise(text - text.mean([0], keepdim: true));
+        return new CaptioningTrainingSet(text.DetachFromDisposeScope(), captions);
     }
 
     private Tensor EmbedImages(ImageTextDataset dataset)

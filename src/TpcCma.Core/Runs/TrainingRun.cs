@@ -8,7 +8,8 @@ using static TorchSharp.torch;
 namespace TpcCma.Runs;
 
 /// <summary>How a run ended: the trainer's result and where the final model is (weights + tokenizer, loadable by <see cref="ModelLoader"/>).</summary>
-public sealed record RunResult(TrainingResult Training, string FinalModelDirectory, int TrainSamples, int HeldOutSamples)
+/// <param name="FinalModelDirectory">Null for an evaluate job, which produces no model.</param>
+public sealed record RunResult(TrainingResult Training, string? FinalModelDirectory, int TrainSamples, int HeldOutSamples)
 {
     /// <summary>Evaluation reports (<c>base</c>, phase boundaries, <c>final</c>), in the order they ran.</summary>
     public IReadOnlyList<RunEvaluationRecord> Evaluations { get; init; } = [];
@@ -29,7 +30,6 @@ public static class TrainingRun
     public static RunResult Execute(RunRequest request, IRunObserver observer, CancellationToken ct)
     {
         var spec = request.Spec;
-        if (spec.Kind == JobKind.Evaluate) throw new ArgumentException("an evaluate job does not train: use ModelEvaluation");
         var data = RunData.Open(spec.Dataset ?? throw new ArgumentException("the spec names no dataset"), spec.TrainSplit);
         if (data.Train.Samples.Count < spec.BatchSize)
             throw new ArgumentException($"the training split has {data.Train.Samples.Count} samples, fewer than batch_size {spec.BatchSize}");
@@ -43,11 +43,19 @@ public static class TrainingRun
         var imageBytes = (long)data.Train.Samples.Count * 3 * config.ImageResolution * config.ImageResolution * sizeof(float);
         var loader = new ImageTextLoader(data.Train, processor, new LoaderOptions(
             spec.BatchSize, Seed: unchecked((int)spec.Seed), DropLast: true, Workers: request.LoaderWorkers, CacheInMemory: imageBytes < MemoryCacheBytes));
-        using var batches = new LoaderBatchSource(loader, tokenizer, config.ContextLength);
-        var evaluator = spec.Eval.Enabled ? new RunEvaluator(loaded.Model, tokenizer, processor, data, spec.Eval, spec.Seed) : null;
+        var evaluator = spec.Eval.Enabled || spec.Kind == JobKind.Evaluate ? new RunEvaluator(loaded.Model, tokenizer, processor, data, spec.Eval, spec.Seed) : null;
         var evaluating = new EvaluatingObserver(observer, evaluator, spec.Eval, request.ReportDirectory);
+        if (spec.Kind == JobKind.Evaluate)
+        {
+            // Evaluation only: the base model and its mean-centered baseline, nothing trained or written.
+            evaluating.Evaluate(0, "base", captioning: true);
+            evaluating.Evaluate(0, "base_centered", captioning: true, centered: true);
+            return new RunResult(new TrainingResult(0, [], null, null), null, data.Train.Samples.Count, data.HeldOut.Samples.Count) { Evaluations = evaluating.Stored() };
+        }
+        using var batches = new LoaderBatchSource(loader, tokenizer, config.ContextLength);
         using var trainer = new Trainer(spec, loaded.Model, batches, request.CheckpointDirectory, evaluating);
         evaluating.Evaluate(0, "base", captioning: true);   // skipped when a resumed run already has it
+        evaluating.Evaluate(0, "base_centered", captioning: true, centered: true);
         var result = trainer.Run(ct);
         evaluating.Evaluate(result.Steps, "final", captioning: true);
 

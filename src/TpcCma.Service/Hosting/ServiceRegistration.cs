@@ -113,6 +113,7 @@ public static class ServiceRegistration
         app.MapCheckpointsApi();
         app.MapDatasetsApi();
         app.MapModelsApi();
+        app.MapSweepsApi();
     }
 
     /// <summary>A token bucket per API key (per address for anonymous calls); over the limit is 429 with Retry-After.</summary>

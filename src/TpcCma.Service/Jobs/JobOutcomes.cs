@@ -27,7 +27,7 @@ public static class JobOutcomes
             job.ReportProgress(result.Training.Steps, null);
             job.MarkSucceeded(JsonSerializer.Serialize(report, JobProgressWriter.JsonOptions), now);
             // Every finished job's model can be the base of another job.
-            if (!await db.Models.AnyAsync(m => m.JobId == jobId, ct))
+            if (result.FinalModelDirectory is not null && !await db.Models.AnyAsync(m => m.JobId == jobId, ct))
             {
                 db.Models.Add(new ModelRecord
                 {

@@ -15,6 +15,7 @@ public sealed class TrainingDb(DbContextOptions<TrainingDb> options) : DbContext
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<DatasetRecord> Datasets => Set<DatasetRecord>();
     public DbSet<ModelRecord> Models => Set<ModelRecord>();
+    public DbSet<Sweep> Sweeps => Set<Sweep>();
 
     protected override void OnModelCreating(ModelBuilder model) => model.ApplyConfigurationsFromAssembly(typeof(TrainingDb).Assembly);
 }

@@ -25,12 +25,16 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
 
     public Task DisposeAsync() => stack.DisposeAsync();
 
-    private async Task<string> SubmitAsync(int steps, int checkpointEvery = 10, string name = "tiny-align")
+    private async Task<string> SubmitAsync(int steps, int checkpointEvery = 10, string name = "tiny-align", bool evaluate = false)
     {
         var response = await client.PostAsJsonAsync("/v1/jobs", new
         {
             name, base_model = model, dataset,
-            spec = new { kind = "align", alpha_target = 0.5, steps, batch_size = 16, lr = 1e-4, checkpoint_every = checkpointEvery, log_every = 1, seed = 11 },
+            spec = new
+            {
+                kind = "align", alpha_target = 0.5, steps, batch_size = 16, lr = 1e-4, checkpoint_every = checkpointEvery, log_every = 1, seed = 11,
+                eval = new { enabled = evaluate, captioning_steps = 20, train_sample = 0, at_phase_boundaries = false },
+            },
         });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await ServiceStack.ReadJsonAsync(response))["id"]!.GetValue<string>();
@@ -41,8 +45,8 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
     {
         await stack.StartWorkerAsync("node-a");
         var started = DateTime.UtcNow;
-        var id = await SubmitAsync(steps: 40);
-        var job = await ServiceStack.WaitForStatusAsync(client, id, TimeSpan.FromSeconds(90), "succeeded", "failed");
+        var id = await SubmitAsync(steps: 40, evaluate: true);
+        var job = await ServiceStack.WaitForStatusAsync(client, id, TimeSpan.FromSeconds(240), "succeeded", "failed");
         output.WriteLine($"queued -> {job["status"]} in {(DateTime.UtcNow - started).TotalSeconds:F1} s");
         Assert.True(job["status"]!.GetValue<string>() == "succeeded", job.ToJsonString());
         Assert.Equal(40, job["step"]!.GetValue<long>());
@@ -52,6 +56,12 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(["queued", "running", "succeeded"], statuses);
         var phases = events.Where(e => e!["kind"]!.GetValue<string>() == "phase").Select(e => e!["data"]!["to"]!.GetValue<string>()).ToList();
         Assert.Equal(["ramp", "consolidate"], phases);
+        var evaluations = events.Where(e => e!["kind"]!.GetValue<string>() == "evaluation").Select(e => e!["data"]!["label"]!.GetValue<string>()).ToList();
+        Assert.Equal(["base", "base_centered", "final"], evaluations);
+        var reports = job["result"]!["evaluations"]!.AsArray();
+        Assert.Equal(3, reports.Count);
+        double RawGap(int i) => reports[i]!["report"]!["gaps"]!["raw"]!.GetValue<double>();
+        Assert.True(RawGap(2) < RawGap(0), "alignment should shrink the raw gap");
 
         var metrics = (await client.GetFromJsonAsync<JsonArray>($"/v1/jobs/{id}/metrics?names=loss,alpha"))!;
         var loss = metrics.Single(m => m!["name"]!.GetValue<string>() == "loss")!;
@@ -102,7 +112,7 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
         await WaitForStepAsync(id, 45);
         first.Kill();   // SIGKILL: no checkpoint on the way out, no lease release
         await stack.StartWorkerAsync("node-b");
-        var job = await ServiceStack.WaitForStatusAsync(client, id, TimeSpan.FromSeconds(150), "succeeded", "failed");
+        var job = await ServiceStack.WaitForStatusAsync(client, id, TimeSpan.FromSeconds(300), "succeeded", "failed");
         Assert.True(job["status"]!.GetValue<string>() == "succeeded", job.ToJsonString());
         Assert.True(job["attempts"]!.GetValue<int>() >= 2);
 
@@ -114,7 +124,7 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
 
     private async Task WaitForStepAsync(string id, long step)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(180);
         while (DateTime.UtcNow < deadline)
         {
             var job = await ServiceStack.ReadJsonAsync(await client.GetAsync($"/v1/jobs/{id}"));

@@ -41,3 +41,15 @@ public sealed class ModelRecordConfiguration : IEntityTypeConfiguration<ModelRec
         m.HasIndex(x => x.JobId);
     }
 }
+
+public sealed class SweepConfiguration : IEntityTypeConfiguration<Sweep>
+{
+    public void Configure(EntityTypeBuilder<Sweep> s)
+    {
+        s.ToTable("sweeps");
+        s.HasKey(x => x.Id);
+        s.Property(x => x.Name).HasMaxLength(200);
+        s.Property(x => x.Spec).HasColumnType("jsonb");
+        s.HasIndex(x => new { x.OwnerKeyId, x.CreatedAt });
+    }
+}

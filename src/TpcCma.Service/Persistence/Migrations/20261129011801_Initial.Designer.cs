@@ -12,7 +12,7 @@ using TpcCma.Service.Persistence;
 namespace TpcCma.Service.Persistence.Migrations
 {
     [DbContext(typeof(TrainingDb))]
-    [Migration("20261129004628_Initial")]
+    [Migration("20261129011801_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -238,6 +238,38 @@ namespace TpcCma.Service.Persistence.Migrations
                     b.HasIndex("OwnerKeyId", "CreatedAt");
 
                     b.ToTable("models", (string)null);
+                });
+
+            modelBuilder.Entity("TpcCma.Service.Persistence.Sweep", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.PrimitiveCollection<double[]>("AlphaTargets")
+                        .IsRequired()
+                        .HasColumnType("double precision[]");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<Guid?>("OwnerKeyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Spec")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerKeyId", "CreatedAt");
+
+                    b.ToTable("sweeps", (string)null);
                 });
 
             modelBuilder.Entity("TpcCma.Service.Persistence.TrainingJob", b =>

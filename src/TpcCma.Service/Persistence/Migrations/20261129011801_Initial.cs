@@ -103,6 +103,22 @@ namespace TpcCma.Service.Persistence.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "sweeps",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    OwnerKeyId = table.Column<Guid>(type: "uuid", nullable: true),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Spec = table.Column<string>(type: "jsonb", nullable: false),
+                    AlphaTargets = table.Column<double[]>(type: "double precision[]", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_sweeps", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "checkpoints",
                 columns: table => new
                 {
@@ -213,6 +229,11 @@ namespace TpcCma.Service.Persistence.Migrations
                 name: "IX_models_OwnerKeyId_CreatedAt",
                 table: "models",
                 columns: new[] { "OwnerKeyId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_sweeps_OwnerKeyId_CreatedAt",
+                table: "sweeps",
+                columns: new[] { "OwnerKeyId", "CreatedAt" });
         }
 
         /// <inheritdoc />
@@ -235,6 +256,9 @@ namespace TpcCma.Service.Persistence.Migrations
 
             migrationBuilder.DropTable(
                 name: "models");
+
+            migrationBuilder.DropTable(
+                name: "sweeps");
 
             migrationBuilder.DropTable(
                 name: "jobs");

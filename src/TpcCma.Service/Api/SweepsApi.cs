@@ -1,0 +1,137 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Hangfire;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using TpcCma.Evaluation;
+using TpcCma.Runs;
+using TpcCma.Service.Auth;
+using TpcCma.Service.Hosting;
+using TpcCma.Service.Persistence;
+
+namespace TpcCma.Service.Api;
+
+/// <summary><c>/v1/sweeps</c>: one job per <c>alpha_target</c>, and the paper-style table with the R^2 analysis once they finish.</summary>
+public static class SweepsApi
+{
+    public static readonly double[] DefaultAlphaTargets = [0, 0.05, 0.5];
+
+    /// <summary>A job request (base_model, dataset, spec without alpha_target) and the values of alpha_target to run.</summary>
+    public sealed record CreateSweepRequest
+    {
+        public string? Name { get; init; }
+        public string? Queue { get; init; }
+        public Guid? BaseModel { get; init; }
+        public Guid? Dataset { get; init; }
+        public JsonObject? Spec { get; init; }
+        /// <example>[0, 0.05, 0.5]</example>
+        public double[]? AlphaTargets { get; init; }
+    }
+
+    public sealed record SweepResponse(Guid Id, string Name, string Status, double[] AlphaTargets, DateTimeOffset CreatedAt,
+        IReadOnlyList<JobResponse> Jobs, IReadOnlyList<SweepTable> Report)
+    {
+        public string Object => "sweep";
+    }
+
+    public static RouteGroupBuilder MapSweepsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/sweeps").WithTags("Sweeps").RequireAuthorization();
+        api.MapPost("/", Create).Accepts<CreateSweepRequest>("application/json").ProducesValidationProblem()
+            .WithSummary("Run one job per alpha_target (default 0, 0.05, 0.5) from the same base model, data, spec and seed");
+        api.MapGet("/", List).WithSummary("List sweeps");
+        api.MapGet("/{id:guid}", Get).WithSummary("A sweep: its jobs and, per split, the table of gaps, reductions, accuracy, ARI, CIDEr and the R^2 fits");
+        return api;
+    }
+
+    public static async Task<Results<Created<SweepResponse>, ValidationProblem, ProblemHttpResult>> Create(
+        HttpRequest http, ClaimsPrincipal user, TrainingDb db, IBackgroundJobClient hangfire, ServiceOptions options, CancellationToken ct)
+    {
+        if (!http.HasJsonContentType())
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type", detail: "send the sweep as application/json");
+        var body = await new StreamReader(http.Body).ReadToEndAsync(ct);
+        CreateSweepRequest? request;
+        try { request = JsonSerializer.Deserialize<CreateSweepRequest>(body, ApiJson.Strict); }
+        catch (JsonException ex) { return Invalid(ApiJson.FieldOf(ex.Path, "body"), ex.Message.Split(" Path:")[0]); }
+        if (request is null) return Invalid("body", "the body must be a JSON object");
+        var alphas = request.AlphaTargets ?? DefaultAlphaTargets;
+        if (alphas.Length is 0 or > 20) return Invalid("alpha_targets", "give 1 to 20 values");
+        if (alphas.Any(a => !double.IsFinite(a) || a < 0 || a >= 1)) return Invalid("alpha_targets", "every value must be in [0, 1)");
+        if (alphas.Distinct().Count() != alphas.Length) return Invalid("alpha_targets", "values must be distinct");
+        if (request.Spec?.ContainsKey("alpha_target") == true) return Invalid("spec.alpha_target", "is set per job from alpha_targets; leave it out");
+
+        var jobBody = JsonSerializer.Serialize(new CreateJobRequest
+        {
+            Name = request.Name, Queue = request.Queue, BaseModel = request.BaseModel, Dataset = request.Dataset, Spec = request.Spec,
+        }, ApiJson.Strict);
+        var (bound, errors) = JobRequestBinder.Bind(jobBody, options.Queues.FirstOrDefault() ?? "cpu");
+        if (bound is null) return TypedResults.ValidationProblem(errors, title: "The sweep request is invalid");
+        var resolved = await JobReferences.ResolveAsync(db, user, bound, ct);
+        if (resolved.Problem is not null) return resolved.Problem;
+
+        var sweep = new Sweep
+        {
+            Id = Guid.CreateVersion7(), OwnerKeyId = user.KeyId(), Name = request.Name ?? $"sweep-{resolved.Draft!.Name}",
+            Spec = bound.Spec.ToJson(), AlphaTargets = alphas, CreatedAt = DateTimeOffset.UtcNow,
+        };
+        db.Sweeps.Add(sweep);
+        var jobs = new List<TrainingJob>();
+        foreach (var alpha in alphas)
+        {
+            // Same base, data and seed for every value: the runs differ in alpha_target alone.
+            var spec = TpcCma.Training.TrainingSpec.FromJson(resolved.Draft!.Spec) with { AlphaTarget = alpha };
+            var job = TrainingJob.Create(resolved.Draft with { Name = $"{sweep.Name}-alpha{alpha}", Spec = spec.ToJson(), SweepId = sweep.Id }, user.KeyId(), sweep.CreatedAt);
+            db.Jobs.Add(job);
+            db.Events.Add(new JobEvent { JobId = job.Id, Kind = "status", Message = "queued", CreatedAt = sweep.CreatedAt });
+            jobs.Add(job);
+        }
+        await db.SaveChangesAsync(ct);
+        foreach (var job in jobs) await JobsApi.EnqueueAsync(db, hangfire, job, ct);
+        return TypedResults.Created($"/v1/sweeps/{sweep.Id}", Describe(sweep, jobs));
+    }
+
+    public static async Task<Ok<ListResponse<SweepResponse>>> List(ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
+    {
+        var query = db.Sweeps.AsNoTracking();
+        if (!user.IsAdmin()) query = query.Where(s => s.OwnerKeyId == user.KeyId());
+        var sweeps = await query.OrderByDescending(s => s.CreatedAt).Take(100).ToListAsync(ct);
+        var ids = sweeps.Select(s => s.Id).ToList();
+        var jobs = await db.Jobs.AsNoTracking().Where(j => j.SweepId != null && ids.Contains(j.SweepId.Value)).ToListAsync(ct);
+        return TypedResults.Ok(new ListResponse<SweepResponse>(
+            sweeps.Select(s => Describe(s, jobs.Where(j => j.SweepId == s.Id).ToList(), withReport: false)).ToList(), false));
+    }
+
+    public static async Task<Results<Ok<SweepResponse>, NotFound<ProblemDetails>>> Get(Guid id, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
+    {
+        var sweep = await db.Sweeps.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct);
+        if (sweep is null || !user.CanSee(sweep.OwnerKeyId)) return JobsApi.NotFoundProblem("sweep", id);
+        var jobs = await db.Jobs.AsNoTracking().Where(j => j.SweepId == id).ToListAsync(ct);
+        return TypedResults.Ok(Describe(sweep, jobs));
+    }
+
+    private static SweepResponse Describe(Sweep sweep, List<TrainingJob> jobs, bool withReport = true)
+    {
+        var ordered = jobs.OrderBy(j => TpcCma.Training.TrainingSpec.FromJson(j.Spec).AlphaTarget).ToList();
+        var report = withReport ? SweepReport.Build([.. ordered.Where(j => j.Result is not null)
+            .Select(j => (TpcCma.Training.TrainingSpec.FromJson(j.Spec).AlphaTarget, StoredEvaluations(j.Result!)))]) : [];
+        return new SweepResponse(sweep.Id, sweep.Name, Status(ordered), sweep.AlphaTargets, sweep.CreatedAt, ordered.Select(JobResponse.From).ToList(), report);
+    }
+
+    /// <summary>succeeded when all did; failed or cancelled once nothing runs and one did not succeed; else running or queued.</summary>
+    private static string Status(List<TrainingJob> jobs)
+    {
+        if (jobs.All(j => j.Status == JobStatus.Succeeded)) return "succeeded";
+        if (jobs.All(j => j.Status.IsTerminal())) return jobs.Any(j => j.Status == JobStatus.Failed) ? "failed" : "cancelled";
+        return jobs.Any(j => j.Status != JobStatus.Queued) ? "running" : "queued";
+    }
+
+    private sealed record StoredResult(IReadOnlyList<RunEvaluationRecord>? Evaluations);
+
+    private static IReadOnlyList<RunEvaluationRecord> StoredEvaluations(string result) =>
+        JsonSerializer.Deserialize<StoredResult>(result, EvaluationReport.JsonOptions)?.Evaluations ?? [];
+
+    private static ValidationProblem Invalid(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
+}
