@@ -10,6 +10,8 @@ public static class ApiJson
     {
         o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         o.DictionaryKeyPolicy = null;
+        // An R^2 over metrics that did not vary is NaN: written as the string "NaN" rather than failing the response.
+        o.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
         o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
     }
 
