@@ -5,9 +5,10 @@ namespace TpcCma.Runs;
 /// <summary>An evaluation report as flat named numbers (<c>eval/SPLIT/METRIC</c>), for metric curves and tables.</summary>
 public static class EvaluationMetrics
 {
-    public static Dictionary<string, double> Flatten(EvaluationReport r)
+    /// <param name="root"><c>eval</c>, or <c>eval_centered</c> for the mean-centered baseline, which is measured at the same step as the base.</param>
+    public static Dictionary<string, double> Flatten(EvaluationReport r, string root = "eval")
     {
-        var prefix = $"eval/{r.Split}/";
+        var prefix = $"{root}/{r.Split}/";
         var m = new Dictionary<string, double>
         {
             [prefix + "gap_raw"] = r.Gaps.Raw,

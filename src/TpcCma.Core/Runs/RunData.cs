@@ -2,9 +2,15 @@ using TpcCma.Data;
 
 namespace TpcCma.Runs;
 
-/// <summary>The splits a run uses: it trains on <c>train</c> and evaluates on the held-out split.</summary>
+/// <summary>
+/// The splits a run uses: it trains on the training split and evaluates on the held-out split (the first of
+/// test, val, validation, eval), and on every further split beside it (e.g. held-out images of the trained style).
+/// </summary>
 public sealed record RunData(ImageTextDataset Train, ImageTextDataset HeldOut, string HeldOutName)
 {
+    /// <summary>Held-out splits besides <see cref="HeldOut"/>, by name.</summary>
+    public IReadOnlyList<(string Name, ImageTextDataset Data)> OtherHeldOut { get; init; } = [];
+
     private static readonly string[] HeldOutNames = ["test", "val", "validation", "eval"];
 
     /// <summary>Opens an already-registered dataset: existence checks only, validation happened at registration.</summary>
@@ -17,6 +23,8 @@ public sealed record RunData(ImageTextDataset Train, ImageTextDataset HeldOut, s
             ? dataset.Split(trainSplit)
             : heldOut is null ? dataset : dataset.WithSamples([.. dataset.Samples.Where(s => s.Split != heldOut)]);
         // Without a held-out split the run evaluates on what it trained on, and says so in the report.
-        return heldOut is null ? new RunData(train, train, "train") : new RunData(train, dataset.Split(heldOut), heldOut);
+        if (heldOut is null) return new RunData(train, train, "train");
+        var others = splits.Where(s => s != heldOut && s != trainSplit).Select(s => (s, dataset.Split(s))).ToList();
+        return new RunData(train, dataset.Split(heldOut), heldOut) { OtherHeldOut = others };
     }
 }

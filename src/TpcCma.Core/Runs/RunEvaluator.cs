@@ -32,6 +32,8 @@ public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipI
             var reports = new List<EvaluationReport>();
             var captionTraining = captioning && spec.Captioning ? CaptioningSet(centered) : null;
             reports.Add(EvaluateSplit(modelLabel, data.HeldOutName, Subset(data.HeldOut.Samples, spec.MaxPairs), data.HeldOut, captionTraining, centered));
+            foreach (var (name, other) in data.OtherHeldOut)
+                reports.Add(EvaluateSplit(modelLabel, name, Subset(other.Samples, spec.MaxPairs), other, null, centered));
             if (spec.TrainSample > 0 && data.HeldOutName != "train")
                 reports.Add(EvaluateSplit(modelLabel, "train", Subset(data.Train.Samples, spec.TrainSample), data.Train, null, centered));
             captionTraining?.Text.Dispose();

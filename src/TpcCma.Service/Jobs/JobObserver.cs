@@ -37,7 +37,7 @@ public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths)
     /// <summary>Evaluation reports (gaps, accuracy, ARI, CIDEr) become curves named <c>eval/SPLIT/METRIC</c> and an event.</summary>
     public void OnEvaluation(long step, string label, EvaluationReport report)
     {
-        progress.Post(new JobProgressWriter.Metrics(step, EvaluationMetrics.Flatten(report)));
+        progress.Post(new JobProgressWriter.Metrics(step, EvaluationMetrics.Flatten(report, label == "base_centered" ? "eval_centered" : "eval")));
         progress.Post(new JobProgressWriter.Event("evaluation", step, $"evaluation {label} on {report.Split} ({report.Pairs} pairs)", new { label, report }));
     }
 }

@@ -37,13 +37,29 @@ public class EmojiImporterTests
     }
 
     [Fact]
+    public void Import_HoldOutFraction_KeepsHashChosenEmojiOfTheTrainingStyleApart()
+    {
+        using var work = new TempDataset();
+        var cache = work.PathOf("cache");
+        WritePackage(cache, "twitter");
+        WritePackage(cache, "google");
+        var options = new EmojiImportOptions(CacheDirectory: cache, NpmCommand: "/nonexistent/npm", HoldOutFraction: 0.6);
+        var dataset = EmojiImporter.Import(work.PathOf("out"), options);
+
+        var twitter = dataset.Samples.Where(s => s.Id.StartsWith("twitter/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, twitter.Count);
+        Assert.All(twitter, s => Assert.Equal(DatasetSplits.HashFraction(Path.GetFileName(s.Id)) < 0.6 ? "val" : "train", s.Split));
+        Assert.All(dataset.Samples.Where(s => s.Id.StartsWith("google/", StringComparison.Ordinal)), s => Assert.Equal("test", s.Split));
+    }
+
+    [Fact]
     public void Import_BuildsStyleSplitWithCaptionsAndSubcategoryLabels()
     {
         using var work = new TempDataset();
         var cache = work.PathOf("cache");
         WritePackage(cache, "twitter");
         WritePackage(cache, "google");
-        var options = new EmojiImportOptions(CacheDirectory: cache, NpmCommand: "/nonexistent/npm");
+        var options = new EmojiImportOptions(CacheDirectory: cache, NpmCommand: "/nonexistent/npm", HoldOutFraction: 0);
         var dataset = EmojiImporter.Import(work.PathOf("out"), options);
 
         Assert.Equal(["twitter/1f431.png", "twitter/1f436.png", "twitter/1f600.png"], dataset.Split("train").Samples.Select(s => s.Id));

@@ -19,7 +19,8 @@ public sealed record EmojiImportOptions(
     EmojiLabel Labels = EmojiLabel.Subcategory,
     string Version = "16.0.0",
     string? CacheDirectory = null,
-    string NpmCommand = "npm")
+    string NpmCommand = "npm",
+    double HoldOutFraction = 0.1)
 {
     public static IReadOnlyList<string> Styles { get; } = ["apple", "facebook", "google", "twitter"];
 
@@ -28,6 +29,7 @@ public sealed record EmojiImportOptions(
         foreach (var style in new[] { TrainStyle, EvalStyle })
             if (!Styles.Contains(style)) throw new ArgumentException($"emoji style '{style}' is not one of {string.Join(", ", Styles)}");
         if (TrainStyle == EvalStyle) throw new ArgumentException($"train and eval styles must differ, both are '{TrainStyle}'");
+        if (HoldOutFraction is < 0 or >= 1) throw new ArgumentException($"hold-out fraction must be in [0, 1), got {HoldOutFraction}");
         return this;
     }
 
@@ -39,7 +41,7 @@ public sealed record EmojiImportOptions(
 /// <summary>
 /// Imports the emoji of two <c>emoji-datasource-STYLE</c> npm packages as one dataset: each emoji once per style
 /// (64x64 PNG, flattened onto white), captions from its name and short names, label from its subcategory (99) or
-/// category (10), split <c>train</c> for one style and <c>test</c> for the other. The package archives are
+/// category (10), splits <c>train</c> and <c>val</c> (held-out emoji) for one style and <c>test</c> for the other. The package archives are
 /// fetched once with <c>npm pack</c> into a cache, so later imports run offline and give identical files.
 /// </summary>
 public static class EmojiImporter
@@ -50,11 +52,14 @@ public static class EmojiImporter
         Directory.CreateDirectory(outDir);
         var lines = new List<string>();
         var packages = new Dictionary<string, string>();
-        foreach (var (style, split) in new[] { (options.TrainStyle, "train"), (options.EvalStyle, "test") })
+        // The training style keeps a hash-chosen share of its emoji apart ("val"): held-out images of the style
+        // trained on. The other style ("test") measures how a style never trained on shifts the embeddings.
+        Func<string, string> trainStyleSplit = file => DatasetSplits.HashFraction(file) < options.HoldOutFraction ? "val" : "train";
+        foreach (var (style, splitOf) in new[] { (options.TrainStyle, trainStyleSplit), (options.EvalStyle, _ => "test") })
         {
             var archive = EnsurePackage(style, options, ct);
             packages[style] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(archive)));
-            lines.AddRange(ExtractStyle(archive, style, split, outDir, options.Labels, ct));
+            lines.AddRange(ExtractStyle(archive, style, splitOf, outDir, options.Labels, ct));
         }
         File.WriteAllLines(Path.Combine(outDir, "manifest.jsonl"), lines);
         var dataset = ImageTextDataset.Open(outDir);
@@ -101,7 +106,7 @@ public static class EmojiImporter
 
     private static string Last(string text, int chars) => text.Length <= chars ? text.Trim() : "..." + text[^chars..].Trim();
 
-    private static List<string> ExtractStyle(string archive, string style, string split, string outDir, EmojiLabel labels, CancellationToken ct)
+    private static List<string> ExtractStyle(string archive, string style, Func<string, string> splitOf, string outDir, EmojiLabel labels, CancellationToken ct)
     {
         // Two passes over the archive: emoji.json says which images are wanted, then only those are read.
         var emoji = ReadEntries(archive, name => name == "package/emoji.json", ct).Select(e => JsonDocument.Parse(e.Bytes)).FirstOrDefault()
@@ -126,7 +131,7 @@ public static class EmojiImporter
                     image = $"{style}/{file}",
                     captions = Captions(entry),
                     label = Label(entry, labels),
-                    split,
+                    split = splitOf(file),
                 });
             }
             if (lines.Count != wanted.Count)
