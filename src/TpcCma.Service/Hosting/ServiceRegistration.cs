@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using TpcCma.Service.Api;
 using TpcCma.Service.Auth;
+using TpcCma.Service.Dashboard;
 using TpcCma.Service.Jobs;
 using TpcCma.Service.Persistence;
 using TpcCma.Service.Storage;
@@ -113,6 +114,8 @@ public static class ServiceRegistration
         app.MapCheckpointsApi();
         app.MapDatasetsApi();
         app.MapModelsApi();
+        app.MapPlotsApi();
+        app.MapDashboard();
     }
 
     /// <summary>A token bucket per API key (per address for anonymous calls); over the limit is 429 with Retry-After.</summary>
