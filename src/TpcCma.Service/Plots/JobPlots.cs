@@ -15,7 +15,8 @@ public static class JobPlots
     /// <summary>The training curves the losses and alpha plots read (gaps reads the <c>eval/*</c> curves).</summary>
     public static string[] MetricsFor(string name) => name == "losses" ? ["loss", "clip", "cma", "phase"] : ["alpha", "a", "b", "phase"];
 
-    private static readonly (string Name, Color Color)[] PhaseShades =
+    /// <summary>Fill of each phase's span (index phase - 1), drawn translucent behind the curves.</summary>
+    public static readonly (string Name, Color Color)[] PhaseShades =
     [
         ("anchor", Colors.SteelBlue.WithAlpha(0.10)),
         ("ramp", Colors.Orange.WithAlpha(0.14)),
