@@ -46,27 +46,42 @@ export async function jobView(root, id) {
     refresh(charts.gaps, Object.fromEntries(gapNames.map((n) => [n, store.points(n)])));
   };
 
+  // Built once and updated in place: a stream message per step must not replace the buttons under the pointer.
+  const fields = {
+    badge: el('span'), phase: el('span', { id: 'job-phase' }), step: el('span', { id: 'job-step' }), total: el('span'),
+    started: el('span'), finished: el('span'), attempts: el('span'), bar: el('div'), error: el('p', { class: 'error', hidden: true }),
+    cancel: el('button', { class: 'danger', id: 'cancel-job', type: 'button', onclick: () => cancel() }, 'Cancel job'),
+  };
+  header.replaceChildren(
+    el('h1', {}, job.name, ' ', fields.badge),
+    el('div', { class: 'muted' }, `${job.kind} · ${job.id}`),
+    el('div', { class: 'facts' },
+      fact('phase', fields.phase), fact('step', fields.step, ' / ', fields.total), fact('queue', job.queue), fact('attempts', fields.attempts),
+      fact('created', when(job.created_at)), fact('started', fields.started), fact('finished', fields.finished),
+      job.sweep ? fact('sweep', el('a', { href: `#/sweeps/${job.sweep}` }, job.sweep.slice(0, 8))) : null),
+    el('div', { class: 'progress' }, fields.bar),
+    fields.error,
+    el('p', {}, fields.cancel),
+    el('p', {}, 'PNG: ', ...['losses', 'alpha', 'gaps'].flatMap((n) => [el('a', { href: `/v1/jobs/${id}/plots/${n}.png`, target: '_blank' }, n), ' '])));
+
   const drawHeader = (j) => {
     status = j.status;
-    const total = j.total_steps || 0;
-    header.replaceChildren(
-      el('h1', {}, j.name, ' ', badge(j.status)),
-      el('div', { class: 'muted' }, `${j.kind} · ${j.id}`),
-      el('div', { class: 'facts' },
-        fact('phase', el('span', { id: 'job-phase' }, j.phase ?? '–')),
-        fact('step', el('span', { id: 'job-step' }, String(j.step)), ` / ${total}`),
-        fact('queue', j.queue), fact('attempts', j.attempts),
-        fact('created', when(j.created_at)), fact('started', when(j.started_at)), fact('finished', when(j.finished_at)),
-        j.sweep ? fact('sweep', el('a', { href: `#/sweeps/${j.sweep}` }, j.sweep.slice(0, 8))) : null),
-      el('div', { class: 'progress' }, el('div', { style: `width:${total ? Math.min(100, (100 * j.step) / total) : 0}%` })),
-      j.error ? el('p', { class: 'error' }, `${j.error.code}: ${j.error.message}`) : null,
-      terminal(j.status) ? null : el('p', {}, el('button', { class: 'danger', id: 'cancel-job', onclick: () => cancel(j.id) }, 'Cancel job')),
-      el('p', {}, 'PNG: ', ...['losses', 'alpha', 'gaps'].flatMap((n) => [el('a', { href: `/v1/jobs/${j.id}/plots/${n}.png`, target: '_blank' }, n), ' '])));
+    fields.badge.replaceWith(fields.badge = badge(j.status));
+    fields.phase.textContent = j.phase ?? '–';
+    fields.step.textContent = String(j.step);
+    fields.total.textContent = String(j.total_steps);
+    fields.attempts.textContent = String(j.attempts);
+    fields.started.textContent = when(j.started_at);
+    fields.finished.textContent = when(j.finished_at);
+    fields.bar.style.width = `${j.total_steps ? Math.min(100, (100 * j.step) / j.total_steps) : 0}%`;
+    fields.error.hidden = !j.error;
+    fields.error.textContent = j.error ? `${j.error.code}: ${j.error.message}` : '';
+    fields.cancel.hidden = terminal(j.status) || j.status === 'cancelling';
   };
 
-  const cancel = async (jobId) => {
+  const cancel = async () => {
     if (!confirm('Cancel this job?')) return;
-    drawHeader(await api(`/v1/jobs/${jobId}/cancel`, { method: 'POST' }));
+    drawHeader(await api(`/v1/jobs/${id}/cancel`, { method: 'POST' }));
   };
 
   const addEvents = (list) => {
