@@ -65,7 +65,7 @@ public static class JobPlots
                 throw new ArgumentException($"unknown plot '{name}': one of {string.Join(", ", Names)}", nameof(name));
         }
         plot.XLabel("step");
-        if (plot.GetPlottables().Any(p => p is ScottPlot.Plottables.Scatter)) plot.ShowLegend(Alignment.UpperRight);
+        if (plot.GetPlottables().Any(p => p is ScottPlot.Plottables.Scatter)) plot.ShowLegend(Edge.Right);
         else plot.Add.Annotation("no data yet", Alignment.MiddleCenter);
         return plot.GetImageBytes(width, height, ImageFormat.Png);
     }

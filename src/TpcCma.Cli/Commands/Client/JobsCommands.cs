@@ -9,6 +9,7 @@ public static class JobsCommands
     [
         ClientCommand.Create("jobs submit", "Submit a job (the POST /v1/jobs body in FILE); --wait exits with its outcome",
             "FILE [--wait] [--follow] [--timeout SECONDS] [--idempotency-key KEY]", Submit, "wait", "follow"),
+        ClientCommand.Create("jobs wait", "Wait for a job to end; exits with its outcome", "ID [--follow] [--timeout SECONDS]", Wait, "follow"),
         ClientCommand.Create("jobs get", "Show a job", "ID", Get),
         ClientCommand.Create("jobs list", "List jobs, newest first", "[--status STATUS] [--search TEXT] [--sweep ID] [--limit N]", List),
         ClientCommand.Create("jobs cancel", "Cancel a job", "ID", Cancel),
@@ -34,6 +35,18 @@ public static class JobsCommands
             return ExitCodes.Ok;
         }
         output.Log.WriteLine($"submitted job {id} ({job["name"]})");
+        var (code, final) = await JobWaiter.WaitAsync(client, output, id, follow, timeout, ct);
+        output.Document(final, () => PrintJob(output, final));
+        return code;
+    }
+
+    private static async Task<int> Wait(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
+    {
+        var id = ClientCommand.Positional(args, 0, "job ID");
+        var follow = args.Flag("follow");
+        var timeout = JobWaiter.Timeout(args);
+        ClientCommand.RejectUnknown(args);
+        await client.GetAsync($"/v1/jobs/{Uri.EscapeDataString(id)}", ct);   // an unknown id is exit 2, not a wait
         var (code, final) = await JobWaiter.WaitAsync(client, output, id, follow, timeout, ct);
         output.Document(final, () => PrintJob(output, final));
         return code;
