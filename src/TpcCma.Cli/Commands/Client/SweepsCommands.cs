@@ -60,25 +60,23 @@ public static class SweepsCommands
         return ExitCodes.Ok;
     }
 
-    /// <summary>The sweep's jobs, whether it lists them as ids or as job objects.</summary>
-    private static IEnumerable<JsonNode> JobsOf(JsonNode sweep) =>
-        (sweep["jobs"]?.AsArray() ?? []).Select(j => j is JsonValue ? new JsonObject { ["id"] = j.GetValue<string>() } : j!);
+    private static IEnumerable<JsonObject> JobsOf(JsonNode sweep) => sweep["jobs"]?.AsArray().OfType<JsonObject>() ?? [];
 
     private static void PrintSweep(ClientOutput output, JsonNode sweep)
     {
         output.Fields(("id", ClientOutput.Text(sweep["id"])), ("name", ClientOutput.Text(sweep["name"])), ("status", ClientOutput.Text(sweep["status"])));
         output.Out.WriteLine();
         output.Table(["job", "alpha_target", "status", "step"], JobsOf(sweep).Select(j => (IReadOnlyList<string>)[
-            ClientOutput.Text(j["id"]), ClientOutput.Text(j["spec"]?["alpha_target"] ?? j["alpha_target"]), ClientOutput.Text(j["status"]), ClientOutput.Text(j["step"])]));
-        if (ReportRows(sweep["report"]) is { Count: > 0 } rows)
+            ClientOutput.Text(j["id"]), ClientOutput.Text(j["spec"]?["alpha_target"]), ClientOutput.Text(j["status"]), ClientOutput.Text(j["step"])]));
+        // The report: per split, one row per model (base, mean-centered base, each alpha_target).
+        foreach (var table in sweep["report"]?.AsArray().OfType<JsonObject>() ?? [])
         {
+            var rows = table["rows"]?.AsArray().OfType<JsonObject>().ToList() ?? [];
+            if (rows.Count == 0) continue;
             output.Out.WriteLine();
+            output.Out.WriteLine($"report ({ClientOutput.Text(table["split"])}):");
             var columns = rows.SelectMany(r => r.Select(p => p.Key)).Distinct().ToList();
             output.Table(columns, rows.Select(r => (IReadOnlyList<string>)columns.Select(c => ClientOutput.Text(r[c])).ToList()));
         }
     }
-
-    /// <summary>The report table as rows: an array of objects, or <c>{"rows": [...]}</c>.</summary>
-    private static List<JsonObject>? ReportRows(JsonNode? report) =>
-        (report as JsonArray ?? report?["rows"] as JsonArray)?.OfType<JsonObject>().ToList();
 }

@@ -1,15 +1,19 @@
 // The before/after table: one row per measured number, one column per evaluation, and the change first -> last.
 import { el, fmt } from './dom.js';
 
-const SKIPPED = /(^|\.)(timings|step|pairs|embed_dim|model)(\.|$)/;
+const SKIPPED = /(^|\.)(timings|step|pairs|embed_dim)(\.|$)/;
 
 /**
- * From job.result.evaluations when the job has them (an array of reports, or an object of reports by label);
- * otherwise from the eval/SPLIT/METRIC curves, first evaluation against last.
+ * One table per split. From job.result.evaluations when the job has them ({step, label, report} records: base,
+ * base_centered, phase ends, final); otherwise from the eval/SPLIT/METRIC curves, first evaluation against last.
  */
 export function reportTable(evaluations, store) {
-  const columns = fromResult(evaluations) ?? fromCurves(store);
-  if (!columns || columns.length === 0) return el('p', { class: 'muted' }, 'No evaluation yet.');
+  const splits = fromResult(evaluations) ?? fromCurves(store);
+  if (!splits || splits.size === 0) return el('p', { class: 'muted' }, 'No evaluation yet.');
+  return el('div', {}, [...splits].map(([split, columns]) => el('div', {}, splits.size > 1 ? el('h3', {}, `split: ${split}`) : null, table(columns))));
+}
+
+function table(columns) {
   const rows = [...new Set(columns.flatMap((c) => [...c.values.keys()]))];
   const first = columns[0], last = columns[columns.length - 1];
   return el('table', { class: 'report' },
@@ -21,15 +25,17 @@ export function reportTable(evaluations, store) {
 }
 
 function fromResult(evaluations) {
-  if (!evaluations) return null;
-  const entries = Array.isArray(evaluations)
-    ? evaluations.map((e, i) => [e.label ?? e.name ?? e.stage ?? (e.step !== undefined ? `step ${e.step}` : `#${i + 1}`), e])
-    : Object.entries(evaluations);
-  return entries.map(([label, report]) => {
+  if (!Array.isArray(evaluations) || evaluations.length === 0) return null;
+  const splits = new Map();
+  for (const e of evaluations) {
+    const report = e.report ?? e;
+    const split = report.split ?? '';
     const values = new Map();
     flatten(report, '', values);
-    return { label: report?.split && !String(label).includes(report.split) ? `${label} (${report.split})` : String(label), values };
-  });
+    if (!splits.has(split)) splits.set(split, []);
+    splits.get(split).push({ label: e.label ?? `step ${e.step}`, values });
+  }
+  return splits;
 }
 
 function flatten(value, path, into) {
@@ -42,14 +48,19 @@ function flatten(value, path, into) {
 function fromCurves(store) {
   const names = store.names((n) => n.startsWith('eval/'));
   if (names.length === 0) return null;
-  const steps = [...new Set(names.flatMap((n) => store.series.get(n).steps))].sort((a, b) => a - b);
-  const pick = (step) => new Map(names.flatMap((n) => {
-    const s = store.series.get(n);
-    const i = s.steps.indexOf(step);
-    return i < 0 ? [] : [[n.slice('eval/'.length), s.values[i]]];
-  }));
-  const wanted = steps.length > 1 ? [steps[0], steps[steps.length - 1]] : steps;
-  return wanted.map((step) => ({ label: `step ${step}`, values: pick(step) }));
+  const splits = new Map();
+  for (const split of new Set(names.map((n) => n.split('/')[1]))) {
+    const mine = names.filter((n) => n.split('/')[1] === split);
+    const steps = [...new Set(mine.flatMap((n) => store.series.get(n).steps))].sort((a, b) => a - b);
+    const pick = (step) => new Map(mine.flatMap((n) => {
+      const s = store.series.get(n);
+      const i = s.steps.indexOf(step);
+      return i < 0 ? [] : [[n.split('/').slice(2).join('/'), s.values[i]]];
+    }));
+    const wanted = steps.length > 1 ? [steps[0], steps[steps.length - 1]] : steps;
+    splits.set(split, wanted.map((step) => ({ label: `step ${step}`, values: pick(step) })));
+  }
+  return splits;
 }
 
 function change(before, after) {

@@ -21,52 +21,42 @@ export async function sweepsView(root) {
 
 export async function sweepView(root, id) {
   const sweep = await api(`/v1/sweeps/${id}`);
-  const rows = reportRows(sweep.report);
-  const columns = [...new Set(rows.flatMap((r) => [...r.keys()]))];
-  const xKey = columns.find((c) => c === 'alpha_target' || c.endsWith('.alpha_target'));
+  const tables = Array.isArray(sweep.report) ? sweep.report : [];
+  // The trade-off plots use the held-out split when there is one; every split's table is listed below them.
+  const main = tables.find((t) => t.split === 'test') ?? tables[0];
   const charts = [];
   const plots = el('div', { class: 'grid' });
+  const rows = main ? numericRows(main.rows) : [];
+  const columns = [...new Set(rows.flatMap((r) => [...r.keys()]))];
   for (const t of TRADE_OFFS) {
-    const keys = columns.filter((c) => c !== xKey && t.match.test(c));
-    if (!xKey || keys.length === 0) continue;
+    const keys = columns.filter((c) => c !== 'alpha_target' && t.match.test(c));
+    const points = (k) => rows.filter((r) => r.has('alpha_target') && r.has(k)).map((r) => ({ x: r.get('alpha_target'), y: r.get(k) })).sort((a, b) => a.x - b.x);
+    if (!keys.some((k) => points(k).length > 0)) continue;
     const canvas = el('canvas', { id: `tradeoff-${t.id}` });
-    plots.append(el('div', { class: 'card' }, el('h2', { style: 'margin-top:0' }, `${t.title} vs alpha_target`), el('div', { class: 'chart' }, canvas)));
-    charts.push(() => tradeOffChart(canvas, {
-      xTitle: 'alpha_target', yTitle: t.y,
-      series: keys.map((k) => ({
-        label: k,
-        points: rows.filter((r) => r.has(xKey) && r.has(k)).map((r) => ({ x: r.get(xKey), y: r.get(k) })).sort((a, b) => a.x - b.x),
-      })),
-    }));
+    plots.append(el('div', { class: 'card' }, el('h2', { style: 'margin-top:0' }, `${t.title} vs alpha_target (${main.split})`), el('div', { class: 'chart' }, canvas)));
+    charts.push(() => tradeOffChart(canvas, { xTitle: 'alpha_target', yTitle: t.y, series: keys.map((k) => ({ label: k, points: points(k) })) }));
   }
-  const jobs = (sweep.jobs ?? []).map((j) => (typeof j === 'string' ? { id: j } : j));
   root.replaceChildren(
     el('div', { class: 'card' }, el('h1', {}, sweep.name ?? 'sweep', ' ', badge(sweep.status)), el('div', { class: 'muted' }, sweep.id)),
     el('h2', {}, 'Trade-offs'), plots.childElementCount ? plots : el('p', { class: 'muted' }, 'No report yet: it appears when the runs have been evaluated.'),
-    el('h2', {}, 'Report'), rows.length ? el('table', { id: 'sweep-report' },
-      el('tr', {}, columns.map((c) => el('th', { class: 'num' }, c))),
-      rows.map((r) => el('tr', {}, columns.map((c) => el('td', { class: 'num' }, fmt(r.get(c))))))) : el('p', { class: 'muted' }, '–'),
-    el('h2', {}, 'Runs'), el('table', {}, el('tr', {}, ['job', 'alpha_target', 'status', 'step'].map((h) => el('th', {}, h))),
-      jobs.map((j) => el('tr', {},
+    ...tables.flatMap((t) => [el('h2', {}, `Report: ${t.split}`), objectTable(t.rows, 'sweep-report'), t.fits?.length ? objectTable(t.fits, 'sweep-fits') : null]),
+    el('h2', {}, 'Runs'), el('table', {}, el('tr', {}, ['job', 'alpha_target', 'status', 'phase', 'step'].map((h) => el('th', {}, h))),
+      (sweep.jobs ?? []).map((j) => el('tr', {},
         el('td', {}, el('a', { href: `#/jobs/${j.id}` }, j.name ?? j.id)),
-        el('td', { class: 'num' }, fmt(j.spec?.alpha_target ?? j.alpha_target)),
-        el('td', {}, j.status ? badge(j.status) : ''), el('td', { class: 'num' }, j.step ?? '')))));
+        el('td', { class: 'num' }, fmt(j.spec?.alpha_target)),
+        el('td', {}, badge(j.status)), el('td', {}, j.phase ?? '–'), el('td', { class: 'num' }, `${j.step} / ${j.total_steps}`)))));
   const made = charts.map((make) => make());
   return () => made.forEach((c) => c.destroy());
 }
 
-/** The report as rows of numbers by column name: an array of objects, {rows: [...]}, or {columns, rows: [[...]]}. */
-function reportRows(report) {
-  if (!report) return [];
-  let rows = Array.isArray(report) ? report : report.rows ?? report.runs ?? [];
-  if (Array.isArray(report.columns)) rows = rows.map((r) => (Array.isArray(r) ? Object.fromEntries(report.columns.map((c, i) => [c, r[i]])) : r));
-  return rows.map((r) => {
-    const values = new Map();
-    const walk = (v, path) => {
-      if (typeof v === 'number') values.set(path, v);
-      else if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
-    };
-    walk(r, '');
-    return values;
-  });
+/** Rows of a report table as maps of their numeric fields. */
+function numericRows(rows) {
+  return (rows ?? []).map((r) => new Map(Object.entries(r).filter(([, v]) => typeof v === 'number')));
+}
+
+/** A table of flat objects (a report's rows or its R^2 fits), columns in the order the service sent them. */
+function objectTable(rows, cls) {
+  const columns = [...new Set((rows ?? []).flatMap((r) => Object.keys(r)))];
+  return el('table', { class: cls }, el('tr', {}, columns.map((c) => el('th', {}, c))),
+    (rows ?? []).map((r) => el('tr', {}, columns.map((c) => el('td', { class: typeof r[c] === 'number' ? 'num' : '' }, fmt(r[c]))))));
 }
