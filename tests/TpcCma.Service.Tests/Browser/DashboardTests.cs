@@ -21,8 +21,8 @@ public sealed class DashboardTests(DashboardStack deployment, ITestOutputHelper 
     [Fact]
     public async Task JobPage_ShowsCurvesPhasesReportAndCheckpoints_ForAFinishedJob()
     {
-        var id = await deployment.SubmitAsync("browser-finished", steps: 20);
-        var job = await ServiceStack.WaitForStatusAsync(deployment.Client, id, TimeSpan.FromSeconds(120), "succeeded", "failed");
+        var id = await deployment.Live.SubmitAsync("browser-finished", steps: 20);
+        var job = await ServiceStack.WaitForStatusAsync(deployment.Live.Http, id, TimeSpan.FromSeconds(120), "succeeded", "failed");
         Assert.True(job["status"]!.GetValue<string>() == "succeeded", job.ToJsonString());
 
         await using var context = await deployment.NewContextAsync();
@@ -32,7 +32,7 @@ public sealed class DashboardTests(DashboardStack deployment, ITestOutputHelper 
         await page.FillAsync("#api-key", "tpc_not_a_real_key");
         await page.ClickAsync("#sign-in button[type=submit]");
         await Assertions.Expect(page.Locator("#sign-in-error")).ToContainTextAsync("unknown");
-        await page.FillAsync("#api-key", deployment.Key);
+        await page.FillAsync("#api-key", deployment.Live.Key);
         await page.ClickAsync("#sign-in button[type=submit]");
         await page.ClickAsync($"tr[data-job='{id}'] a");
 
@@ -51,7 +51,7 @@ public sealed class DashboardTests(DashboardStack deployment, ITestOutputHelper 
         var href = await link.GetAttributeAsync("href");
         var download = await context.APIRequest.GetAsync(href!);
         Assert.Equal(200, download.Status);
-        Assert.Equal($"\"{JsonDocument.Parse((await deployment.Client.GetStringAsync($"/v1/jobs/{id}/checkpoints"))).RootElement.EnumerateArray().Last().GetProperty("sha256").GetString()}\"",
+        Assert.Equal($"\"{JsonDocument.Parse((await deployment.Live.Http.GetStringAsync($"/v1/jobs/{id}/checkpoints"))).RootElement.EnumerateArray().Last().GetProperty("sha256").GetString()}\"",
             download.Headers["etag"]);
 
         var screenshot = Path.Combine(DashboardStack.Artifacts, "job-finished.png");
@@ -63,16 +63,16 @@ public sealed class DashboardTests(DashboardStack deployment, ITestOutputHelper 
     [Fact]
     public async Task JobPage_UpdatesLiveFromTheStream_WhileTheJobRuns()
     {
-        var id = await deployment.SubmitAsync("browser-live", steps: 400);
+        var id = await deployment.Live.SubmitAsync("browser-live", steps: 400);
         var deadline = DateTime.UtcNow.AddSeconds(90);
-        while ((await ServiceStack.ReadJsonAsync(await deployment.Client.GetAsync($"/v1/jobs/{id}")))["step"]!.GetValue<long>() < 1)
+        while ((await ServiceStack.ReadJsonAsync(await deployment.Live.Http.GetAsync($"/v1/jobs/{id}")))["step"]!.GetValue<long>() < 1)
         {
             Assert.True(DateTime.UtcNow < deadline, "the job did not start");
             await Task.Delay(250);
         }
 
         await using var context = await deployment.NewContextAsync();
-        await context.AddCookiesAsync([new Cookie { Name = "tpccma_key", Value = deployment.Key, Url = deployment.Api.BaseUrl, SameSite = SameSiteAttribute.Strict }]);
+        await context.AddCookiesAsync([new Cookie { Name = "tpccma_key", Value = deployment.Live.Key, Url = deployment.Live.Api.BaseUrl, SameSite = SameSiteAttribute.Strict }]);
         var page = await context.NewPageAsync();
         await page.GotoAsync($"/#/jobs/{id}");
         await Assertions.Expect(page.Locator("#job-step")).ToBeVisibleAsync();

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json.Nodes;
 using TpcCma.Cli;
 using TpcCma.Cli.Commands.Client;
 using TpcCma.Service.Tests.Infrastructure;
@@ -12,14 +11,14 @@ namespace TpcCma.Service.Tests.Client;
 /// The <c>tpccma</c> client run in-process, as a pipeline would run it, against a live deployment with a worker:
 /// exit codes for success, invalid requests and cancellation, and resumable, verified downloads.
 /// </summary>
-public sealed class ClientEndToEndTests : IClassFixture<ClientStack>, IDisposable
+public sealed class ClientEndToEndTests : IClassFixture<LiveDeployment>, IDisposable
 {
-    private readonly ClientStack deployment;
+    private readonly LiveDeployment deployment;
     private readonly ITestOutputHelper log;
     private readonly TextWriter originalOut = Console.Out, originalError = Console.Error;
     private readonly StringWriter captured = new();
 
-    public ClientEndToEndTests(ClientStack deployment, ITestOutputHelper log)
+    public ClientEndToEndTests(LiveDeployment deployment, ITestOutputHelper log)
     {
         this.deployment = deployment;
         this.log = log;
@@ -45,11 +44,7 @@ public sealed class ClientEndToEndTests : IClassFixture<ClientStack>, IDisposabl
     private string JobFile(string name, object spec)
     {
         var path = Path.Combine(deployment.WorkFolder, name + ".json");
-        File.WriteAllText(path, new JsonObject
-        {
-            ["name"] = name, ["base_model"] = deployment.Model, ["dataset"] = deployment.Dataset,
-            ["spec"] = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(spec)),
-        }.ToJsonString());
+        File.WriteAllText(path, deployment.JobRequest(name, spec).ToJsonString());
         return path;
     }
 
