@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on Debian 12 and is missing: PostgreSQL 15, the tools of the
 # TorchSharp compatibility step (patchelf, g++, python3), moto and PyYAML for the storage and deployment
-# checks. Idempotent; does nothing when all are present.
+# checks, Chromium for the dashboard's browser tests. Idempotent; does nothing when all are present.
 set -euo pipefail
 
 missing=()
@@ -10,6 +10,8 @@ command -v patchelf >/dev/null || missing+=(patchelf)
 command -v g++ >/dev/null || missing+=(g++)
 command -v python3 >/dev/null || missing+=(python3)
 command -v curl >/dev/null || missing+=(curl)
+# The dashboard's browser tests drive Debian's Chromium through Playwright (no browser is ever downloaded).
+command -v chromium >/dev/null || missing+=(chromium)
 # The S3 artifact-store tests run a local moto server. Debian ships it as python3-moto from Debian 13 on;
 # on Debian 12 it comes from pip (`pip install 'moto[server]'`), and TPCCMA_MOTO_PYTHON can name that Python.
 has_moto() {

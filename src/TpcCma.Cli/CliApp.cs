@@ -1,4 +1,5 @@
 using TpcCma.Cli.Commands;
+using TpcCma.Cli.Commands.Client;
 
 namespace TpcCma.Cli;
 
@@ -18,6 +19,9 @@ public static class CliApp
         ExportCommand.Command,
         TrainCommand.Command,
         ScoreCommand.Command,
+        .. JobsCommands.All,
+        .. CheckpointsCommands.All,
+        .. SweepsCommands.All,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

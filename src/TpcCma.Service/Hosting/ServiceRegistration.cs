@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using TpcCma.Service.Api;
 using TpcCma.Service.Auth;
+using TpcCma.Service.Dashboard;
 using TpcCma.Service.Jobs;
 using TpcCma.Service.Persistence;
 using TpcCma.Service.Storage;
@@ -114,6 +115,8 @@ public static class ServiceRegistration
         app.MapDatasetsApi();
         app.MapModelsApi();
         app.MapSweepsApi();
+        app.MapPlotsApi();
+        app.MapDashboard();
     }
 
     /// <summary>A token bucket per API key (per address for anonymous calls); over the limit is 429 with Retry-After.</summary>

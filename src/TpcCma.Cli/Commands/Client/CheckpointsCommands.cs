@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+
+namespace TpcCma.Cli.Commands.Client;
+
+/// <summary>
+/// <c>tpccma checkpoints download</c>: fetches a checkpoint into <c>PATH.part</c>, resumes an interrupted
+/// download with <c>Range</c> + <c>If-Range</c> (the ETag is kept beside the part file), checks the sha256
+/// against the ETag and only then renames the file to PATH.
+/// </summary>
+public static class CheckpointsCommands
+{
+    public static IReadOnlyList<CliCommand> All { get; } =
+    [
+        ClientCommand.Create("checkpoints download", "Download a job's checkpoint, sha256-verified, resuming a partial download",
+            "JOB [--step N|latest] [--format openclip|hf] --out PATH", Download),
+        ClientCommand.Create("checkpoints list", "List a job's checkpoints", "JOB", List),
+    ];
+
+    private static readonly string[] Formats = ["openclip", "hf"];
+
+    private static async Task<int> List(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
+    {
+        var job = ClientCommand.Positional(args, 0, "JOB id");
+        ClientCommand.RejectUnknown(args);
+        var list = await client.GetAsync($"/v1/jobs/{Uri.EscapeDataString(job)}/checkpoints", ct);
+        output.Document(list, () => output.Table(["step", "phase", "bytes", "sha256"],
+            list.AsArray().Select(c => (IReadOnlyList<string>)[ClientOutput.Text(c!["step"]), ClientOutput.Text(c["phase"]), ClientOutput.Text(c["size_bytes"]), ClientOutput.Text(c["sha256"])])));
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> Download(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
+    {
+        var job = ClientCommand.Positional(args, 0, "JOB id");
+        var step = args.Optional("step") ?? "latest";
+        if (step != "latest" && !long.TryParse(step, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            throw new CliUsageException($"--step must be a step number or 'latest', got '{step}'");
+        var format = args.Optional("format") ?? "openclip";
+        if (!Formats.Contains(format)) throw new CliUsageException($"--format must be one of {string.Join(", ", Formats)}, got '{format}'");
+        var target = Path.GetFullPath(args.Required("out"));
+        ClientCommand.RejectUnknown(args);
+        if (Directory.Exists(target)) throw new CliUsageException($"--out {target} is a folder: name the file to write");
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+
+        var url = $"/v1/jobs/{Uri.EscapeDataString(job)}/checkpoints/{step}/download?format={format}";
+        var download = new ResumableDownload(client.Http, url, target, output);
+        var sha256 = await download.RunAsync(ct);
+        if (sha256 is null) return ExitCodes.Failed;
+        if (output.Json) output.Out.WriteLine(ClientCommand.Pretty(new System.Text.Json.Nodes.JsonObject { ["path"] = target, ["bytes"] = new FileInfo(target).Length, ["sha256"] = sha256 }));
+        else output.Out.WriteLine($"{target}  {new FileInfo(target).Length} bytes  sha256 {sha256}");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>One file's download into a <c>.part</c> file and its ETag sidecar.</summary>
+    private sealed class ResumableDownload(HttpClient http, string url, string target, ClientOutput output)
+    {
+        private string PartPath => target + ".part";
+        private string EtagPath => target + ".part.etag";
+
+        /// <summary>Returns the verified sha256, or null (after saying why) when the bytes do not match the ETag.</summary>
+        public async Task<string?> RunAsync(CancellationToken ct)
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                var etag = await TransferAsync(ct);
+                var sha256 = await HashAsync(PartPath, ct);
+                if (etag is null || string.Equals(etag, sha256, StringComparison.OrdinalIgnoreCase))
+                {
+                    if (etag is null) output.Errors.WriteLine("warning: the service sent no ETag, so the download could not be verified");
+                    File.Move(PartPath, target, overwrite: true);
+                    File.Delete(EtagPath);
+                    return sha256;
+                }
+                // A resumed part that no longer matches (the sidecar was lost or the file changed): start over once.
+                File.Delete(PartPath);
+                File.Delete(EtagPath);
+                if (attempt > 0)
+                {
+                    output.Errors.WriteLine($"error: sha256 mismatch: the service's ETag is {etag}, the downloaded bytes hash to {sha256}");
+                    return null;
+                }
+                output.Errors.WriteLine("the partial download did not match; downloading again from the start");
+            }
+        }
+
+        /// <summary>Appends what is missing to the part file; returns the representation's sha256 (its ETag).</summary>
+        private async Task<string?> TransferAsync(CancellationToken ct)
+        {
+            var have = File.Exists(PartPath) ? new FileInfo(PartPath).Length : 0;
+            var knownEtag = File.Exists(EtagPath) ? (await File.ReadAllTextAsync(EtagPath, ct)).Trim() : null;
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            if (have > 0)
+            {
+                request.Headers.Range = new RangeHeaderValue(have, null);
+                // If-Range: the server sends the rest only if the file is still the one the part came from.
+                if (knownEtag is not null) request.Headers.IfRange = new RangeConditionHeaderValue(new EntityTagHeaderValue($"\"{knownEtag}\""));
+            }
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                // The part is already complete (or longer than the file): verification decides.
+                return response.Headers.ETag?.Tag.Trim('"') ?? knownEtag;
+            }
+            await ServiceClient.EnsureSuccessAsync(response, ct);
+            var etag = response.Headers.ETag?.Tag.Trim('"');
+            var resumed = response.StatusCode == HttpStatusCode.PartialContent;
+            if (!resumed) have = 0;
+            if (etag is not null) await File.WriteAllTextAsync(EtagPath, etag, ct);
+            var total = resumed ? response.Content.Headers.ContentRange?.Length ?? -1 : response.Content.Headers.ContentLength ?? -1;
+            if (resumed) output.Log.WriteLine($"resuming at byte {have} of {total}");
+
+            await using var body = await response.Content.ReadAsStreamAsync(ct);
+            await using var file = new FileStream(PartPath, resumed ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+            var buffer = new byte[1 << 16];
+            long written = have;
+            int read;
+            while ((read = await body.ReadAsync(buffer, ct)) > 0)
+            {
+                await file.WriteAsync(buffer.AsMemory(0, read), ct);
+                written += read;
+                output.Progress(total > 0 ? (double)written / total : 0, $"{written / 1024} / {(total > 0 ? total / 1024 : 0)} KiB");
+            }
+            output.EndProgress();
+            return etag;
+        }
+
+        private static async Task<string> HashAsync(string path, CancellationToken ct)
+        {
+            await using var file = File.OpenRead(path);
+            return Convert.ToHexStringLower(await SHA256.HashDataAsync(file, ct));
+        }
+    }
+}

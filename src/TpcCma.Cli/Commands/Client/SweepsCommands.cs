@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace TpcCma.Cli.Commands.Client;
+
+/// <summary><c>tpccma sweeps ...</c>: submit a sweep over alpha_target values (and wait for all its jobs), show one with its report.</summary>
+public static class SweepsCommands
+{
+    public static IReadOnlyList<CliCommand> All { get; } =
+    [
+        ClientCommand.Create("sweeps submit", "Submit a sweep (the POST /v1/sweeps body in FILE); --wait exits with its outcome",
+            "FILE [--wait] [--timeout SECONDS]", Submit, "wait"),
+        ClientCommand.Create("sweeps get", "Show a sweep, its jobs and its report", "ID", Get),
+    ];
+
+    private static async Task<int> Submit(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
+    {
+        var body = ClientCommand.ReadJsonFile(ClientCommand.Positional(args, 0, "FILE (the sweep request as JSON)"));
+        var wait = args.Flag("wait");
+        var timeout = JobWaiter.Timeout(args);
+        ClientCommand.RejectUnknown(args);
+        var sweep = await client.PostAsync("/v1/sweeps", body, ct);
+        if (!wait)
+        {
+            output.Document(sweep, () => PrintSweep(output, sweep));
+            return ExitCodes.Ok;
+        }
+        var id = sweep["id"]!.GetValue<string>();
+        output.Log.WriteLine($"submitted sweep {id} with {sweep["jobs"]?.AsArray().Count ?? 0} jobs");
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            sweep = await client.GetAsync($"/v1/sweeps/{id}", ct);
+            var status = sweep["status"]?.GetValue<string>();
+            var jobs = JobsOf(sweep).ToList();
+            var done = jobs.Count(j => JobWaiter.IsTerminal(j["status"]?.GetValue<string>()));
+            output.Progress(jobs.Count == 0 ? 0 : (double)done / jobs.Count, $"sweep {id[..8]} {status}: {done}/{jobs.Count} jobs ended");
+            if (JobWaiter.IsTerminal(status))
+            {
+                output.EndProgress();
+                output.Document(sweep, () => PrintSweep(output, sweep));
+                return JobWaiter.ExitCodeOf(status);
+            }
+            if (timeout is { } limit && clock.Elapsed >= limit)
+            {
+                output.EndProgress();
+                output.Errors.WriteLine($"timed out: sweep {id} is still {status} after {limit.TotalSeconds:F0} s");
+                return ExitCodes.TimedOut;
+            }
+            await Task.Delay(JobWaiter.PollInterval, ct);
+        }
+    }
+
+    private static async Task<int> Get(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
+    {
+        var id = ClientCommand.Positional(args, 0, "sweep ID");
+        ClientCommand.RejectUnknown(args);
+        var sweep = await client.GetAsync($"/v1/sweeps/{Uri.EscapeDataString(id)}", ct);
+        output.Document(sweep, () => PrintSweep(output, sweep));
+        return ExitCodes.Ok;
+    }
+
+    private static IEnumerable<JsonObject> JobsOf(JsonNode sweep) => sweep["jobs"]?.AsArray().OfType<JsonObject>() ?? [];
+
+    private static void PrintSweep(ClientOutput output, JsonNode sweep)
+    {
+        output.Fields(("id", ClientOutput.Text(sweep["id"])), ("name", ClientOutput.Text(sweep["name"])), ("status", ClientOutput.Text(sweep["status"])));
+        output.Out.WriteLine();
+        output.Table(["job", "alpha_target", "status", "step"], JobsOf(sweep).Select(j => (IReadOnlyList<string>)[
+            ClientOutput.Text(j["id"]), ClientOutput.Text(j["spec"]?["alpha_target"]), ClientOutput.Text(j["status"]), ClientOutput.Text(j["step"])]));
+        // The report: per split, one row per model (base, mean-centered base, each alpha_target).
+        foreach (var table in sweep["report"]?.AsArray().OfType<JsonObject>() ?? [])
+        {
+            var rows = table["rows"]?.AsArray().OfType<JsonObject>().ToList() ?? [];
+            if (rows.Count == 0) continue;
+            output.Out.WriteLine();
+            output.Out.WriteLine($"report ({ClientOutput.Text(table["split"])}):");
+            var columns = rows.SelectMany(r => r.Select(p => p.Key)).Distinct().ToList();
+            output.Table(columns, rows.Select(r => (IReadOnlyList<string>)columns.Select(c => ClientOutput.Text(r[c])).ToList()));
+        }
+    }
+}
