@@ -1,27 +1,90 @@
 #!/usr/bin/env bash
-# The main job end to end on a fresh Debian 12 machine with the .NET SDK: provisions what is missing,
-# builds, starts the project-local PostgreSQL and the service (API + worker in one process), submits a
-# job over HTTP and prints its result. Safe to run again at any time.
+# The main job end to end, through the HTTP API as users drive it:
+#   provision -> build -> PostgreSQL -> service (API + worker in one process) -> register data ->
+#   pre-train a small base CLIP with a CLIP-like modality gap -> alpha_target sweep (0, 0.05, 0.5) ->
+#   paper-style table (gaps and reductions, zero-shot accuracy, joint-clustering ARI, captioning CIDEr-D,
+#   base and mean-centered base, R^2 analysis), for the emoji data and for synthetic shapes.
+# Usage: scripts/demo.sh [--long] [--data emoji|shapes|both]. Safe to run again at any time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+long=0; data=both
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --long) long=1 ;;
+    --data) data=$2; shift ;;
+    *) echo "usage: $0 [--long] [--data emoji|shapes|both]" >&2; exit 2 ;;
+  esac
+  shift
+done
 port=${TPCCMA_PORT:-5080}
 url=http://127.0.0.1:$port
+results=$root/results/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$results" "$root/.local"
+started=$(date +%s)
 
 echo "== build"; scripts/build.sh
 echo "== database"; scripts/postgres.sh start
-echo "== service"; TPCCMA_PORT=$port scripts/service.sh start
+keyfile=$root/.local/admin-key
+[ -s "$keyfile" ] || echo "tpc_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$keyfile"
+export TPCCMA_URL=$url TPCCMA_API_KEY=$(cat "$keyfile")
+echo "== service"; Auth__AdminKey=$TPCCMA_API_KEY TPCCMA_PORT=$port scripts/service.sh start
+tpccma() { dotnet "$root/src/TpcCma.Cli/bin/Release/net10.0/tpccma.dll" "$@"; }
+api() { curl -sS --fail-with-body -H "Authorization: Bearer $TPCCMA_API_KEY" -H "Content-Type: application/json" "$@"; }
+field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
-echo "== probe: a TorchSharp forward/backward pass on the worker, through the queue"
-id=$(curl -sf -X POST "$url/v1/diagnostics/probe?queue=cpu" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-for _ in $(seq 1 60); do
-  body=$(curl -sf "$url/v1/diagnostics/probe/$id")
-  state=$(echo "$body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
-  [ "$state" = Succeeded ] || [ "$state" = Failed ] && break
-  sleep 0.5
-done
-echo "$body" | python3 -m json.tool
+# Budgets: the default run fits the 15 minutes of a 2-core machine; --long trains for longer and better.
+if [ $long = 1 ]; then pretrain_steps=6000; align_steps=1500; caption_steps=400; else pretrain_steps=900; align_steps=300; caption_steps=200; fi
 
+run_dataset() {   # NAME DATASET_JSON
+  local name=$1 body=$2 out=$results/$1
+  mkdir -p "$out"
+  echo; echo "==== $name"
+  local dataset; dataset=$(api -X POST "$url/v1/datasets" -d "$body" | field id)
+  echo "dataset $dataset registered"
+
+  echo "== pre-training the base model (logit scale fixed at 100, as CLIP ends its training)"
+  cat >"$out/pretrain.json" <<JSON
+{"name": "$name-base", "dataset": "$dataset",
+ "spec": {"kind": "pretrain", "model": "tiny", "steps": $pretrain_steps, "batch_size": 64, "lr": 5e-4,
+          "logit_scale": "fixed", "fixed_logit_scale": 100, "log_every": 25, "checkpoint_every": 300, "seed": 1,
+          "eval": {"captioning_steps": $caption_steps, "train_sample": 256, "at_phase_boundaries": false}}}
+JSON
+  local job; job=$(tpccma jobs submit "$out/pretrain.json" --output json | field id)
+  tpccma jobs wait "$job" --follow
+  local model; model=$(api "$url/v1/models" | python3 -c 'import json,sys; j=sys.argv[1]; print(next(m["id"] for m in json.load(sys.stdin)["data"] if m.get("job")==j))' "$job")
+  echo "base model $model (from job $job)"
+
+  echo "== alpha_target sweep 0, 0.05, 0.5 (TPC-CMA curriculum)"
+  cat >"$out/sweep.json" <<JSON
+{"name": "$name-sweep", "base_model": "$model", "dataset": "$dataset", "alpha_targets": [0, 0.05, 0.5],
+ "spec": {"kind": "align", "steps": $align_steps, "batch_size": 64, "lr": 1e-4, "log_every": 10, "checkpoint_every": 100, "seed": 2,
+          "eval": {"captioning_steps": $caption_steps, "train_sample": 256}}}
+JSON
+  local sweep; sweep=$(api -X POST "$url/v1/sweeps" -d @"$out/sweep.json")
+  local sweep_id; sweep_id=$(echo "$sweep" | field id)
+  for j in $(echo "$sweep" | python3 -c 'import json,sys; print(" ".join(j["id"] for j in json.load(sys.stdin)["jobs"]))'); do
+    tpccma jobs wait "$j" --follow
+    for plot in losses alpha gaps; do curl -sS -H "Authorization: Bearer $TPCCMA_API_KEY" -o "$out/$j-$plot.png" "$url/v1/jobs/$j/plots/$plot.png"; done
+  done
+  api "$url/v1/sweeps/$sweep_id" >"$out/sweep-report.json"
+  python3 "$root/scripts/sweep_table.py" "$out/sweep-report.json" "$name" | tee "$out/table.md"
+}
+
+if [ "$data" = emoji ] || [ "$data" = both ]; then
+  if ! run_dataset emoji '{"name": "emoji", "builtin": {"kind": "emoji", "train_style": "twitter", "eval_style": "google", "emoji_labels": "category"}}'; then
+    echo "!! the emoji packages could not be imported (is the npm registry reachable?): using synthetic shapes only"
+    data=shapes
+  fi
+fi
+if [ "$data" = shapes ] || [ "$data" = both ]; then
+  run_dataset shapes '{"name": "shapes", "builtin": {"kind": "synthetic-shapes", "count": 2400, "size": 32, "seed": 7, "shape_labels": "shape_and_colour"}}'
+fi
+
+cat "$results"/*/table.md >"$results/RESULTS.md" 2>/dev/null || true
 echo
-echo "Swagger:  $url/swagger"
-echo "Stop:     scripts/service.sh stop && scripts/postgres.sh stop"
+echo "Results:   $results (tables, sweep reports as JSON, loss/alpha/gap plots per job)"
+echo "Took:      $(( ($(date +%s) - started) / 60 )) min"
+echo "Dashboard: $url/   (sign in with the key in .local/admin-key)"
+echo "Swagger:   $url/swagger"
+echo "Stop:      scripts/service.sh stop && scripts/postgres.sh stop"
