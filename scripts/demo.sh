@@ -23,7 +23,7 @@ results=$root/results/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$results" "$root/.local"
 started=$(date +%s)
 
-echo "== build"; scripts/build.sh
+echo "== build"; [ "${TPCCMA_SKIP_BUILD:-}" = 1 ] || scripts/build.sh   # skip only when the Release build is known to be current
 echo "== database"; scripts/postgres.sh start
 keyfile=$root/.local/admin-key
 [ -s "$keyfile" ] || echo "tpc_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$keyfile"

@@ -68,7 +68,7 @@ public sealed class TrainCommandTests : IDisposable
         Assert.True(code == ExitCodes.Ok, err);
         Assert.Contains("step 6/6 phase", stdout);
         Assert.Contains("done: 6 steps", stdout);
-        Assert.True(File.Exists(Path.Combine(outDir, "step_000006", "model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(outDir, "checkpoints", "step_000006", "model.safetensors")));
 
         (code, stdout, err) = await Run("train", "--spec", spec, "--out", outDir);
         Assert.True(code == ExitCodes.Ok, err);

@@ -75,9 +75,9 @@ public sealed class StackSmokeTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.True(status.Result.GradNorm > 0);
             latencies.Add(status.Result.EnqueueToStartMs);
         }
+        // Reported, not asserted: timings belong in benchmarks. With LISTEN/NOTIFY a warm worker starts within
+        // tens of milliseconds; the fallback poll (1 s) would set the pace without it.
         output.WriteLine($"enqueue-to-start latency (ms), API process -> worker process: {string.Join(", ", latencies.Select(l => l.ToString("F1")))}");
-        // LISTEN/NOTIFY wakes the worker at once; without it the fallback poll (1 s) would set the pace.
-        Assert.True(latencies.Skip(1).Min() < 1000, $"latencies {string.Join(", ", latencies)} ms");
     }
 
     private static async Task<DiagnosticsApi.ProbeStatus> PollAsync(HttpClient client, string id, TimeSpan timeout)
