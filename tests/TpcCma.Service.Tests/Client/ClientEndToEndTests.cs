@@ -51,7 +51,7 @@ public sealed class ClientEndToEndTests : IClassFixture<LiveDeployment>, IDispos
     [Fact]
     public async Task SubmitWait_ExitsZero_AndDownloadResumesToTheServersBytes()
     {
-        var file = JobFile("cli-good", new { kind = "align", alpha_target = 0.5, steps = 20, batch_size = 16, lr = 1e-4, checkpoint_every = 10, log_every = 1, seed = 2 });
+        var file = JobFile("cli-good", new { kind = "align", alpha_target = 0.5, steps = 20, batch_size = 16, lr = 1e-4, checkpoint_every = 10, log_every = 1, seed = 2, eval = new { enabled = false } });
         Assert.Equal(ExitCodes.Ok, await Tpccma("jobs", "submit", file, "--wait", "--follow", "--timeout", "180"));
         Assert.Contains("[phase]", Output);   // --follow printed the timeline
 
@@ -103,7 +103,7 @@ public sealed class ClientEndToEndTests : IClassFixture<LiveDeployment>, IDispos
     [Fact]
     public async Task SubmitWait_ExitsThree_WhenAnotherCallCancelsTheJob_AndWaitTimesOutWithFour()
     {
-        var file = JobFile("cli-cancelled", new { kind = "align", alpha_target = 0.5, steps = 2000, batch_size = 16, checkpoint_every = 1000, log_every = 1, seed = 3 });
+        var file = JobFile("cli-cancelled", new { kind = "align", alpha_target = 0.5, steps = 2000, batch_size = 16, checkpoint_every = 1000, log_every = 1, seed = 3, eval = new { enabled = false } });
         var waiting = Tpccma("jobs", "submit", file, "--wait");
 
         string? id = null;

@@ -52,7 +52,12 @@ public sealed class LiveDeployment : IAsyncLifetime
     public async Task<string> SubmitAsync(string name, int steps)
     {
         var response = await Http.PostAsJsonAsync("/v1/jobs",
-            JobRequest(name, new { kind = "align", alpha_target = 0.5, steps, batch_size = 16, lr = 1e-4, checkpoint_every = 10, log_every = 1, seed = 5 }));
+            JobRequest(name, new
+            {
+                kind = "align", alpha_target = 0.5, steps, batch_size = 16, lr = 1e-4, checkpoint_every = 10, log_every = 1, seed = 5,
+                // A small evaluation, so the job page has a before/after report without slowing the test down.
+                eval = new { captioning_steps = 10, train_sample = 0, at_phase_boundaries = false },
+            }));
         response.EnsureSuccessStatusCode();
         return (await ServiceStack.ReadJsonAsync(response))["id"]!.GetValue<string>();
     }
