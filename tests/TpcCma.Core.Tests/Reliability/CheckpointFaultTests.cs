@@ -73,7 +73,7 @@ public class CheckpointFaultTests
     private static string LatestStepDirectory(string dir) =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, CheckpointStore.LatestFile))).RootElement.GetProperty("directory").GetString()!;
 
-    private static string Snapshot(Model.ClipModel model)
+    private static string Snapshot(global::TpcCma.Model.ClipModel model)
     {
         using var scope = torch.NewDisposeScope();
         var values = model.parameters().SelectMany(p => p.detach().cpu().to_type(torch.ScalarType.Float32).data<float>().ToArray()).ToArray();

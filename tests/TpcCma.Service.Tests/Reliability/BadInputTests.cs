@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Formats.Tar;
 using System.Net;
 using System.Net.Http.Headers;
@@ -56,8 +55,6 @@ public sealed class BadInputTests : IAsyncLifetime
     {
         { "escape.tar", "../evil.txt" },
         { "link.tar", "link.png" },
-        { "truncated.tar", "a.png" },
-        { "huge-dimensions.tar", "a.png" },
         { "corrupt.tar.gz", "corrupt.tar.gz" },
     };
 
@@ -109,7 +106,6 @@ public sealed class BadInputTests : IAsyncLifetime
                 case "escape.tar": Add(tar, "a.png", png); Add(tar, "../evil.txt", "x"u8.ToArray()); break;
                 case "link.tar": Add(tar, "a.png", png); tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "link.png") { LinkName = "/etc/passwd" }); break;
                 case "truncated.tar": Add(tar, "a.png", png[..(png.Length / 2)]); break;
-                case "huge-dimensions.tar": Add(tar, "a.png", PngHeader(100_000, 100_000)); break;
             }
         }
         return output.ToArray();
@@ -124,35 +120,5 @@ public sealed class BadInputTests : IAsyncLifetime
         using var stream = new MemoryStream();
         image.SaveAsPng(stream);
         return stream.ToArray();
-    }
-
-    /// <summary>A PNG whose header claims <paramref name="width"/> x <paramref name="height"/> pixels (a decompression bomb's opening).</summary>
-    private static byte[] PngHeader(int width, int height)
-    {
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        (ihdr[8], ihdr[9]) = (8, 2);   // 8-bit RGB
-        var chunk = new byte[4 + 13];
-        "IHDR"u8.CopyTo(chunk);
-        ihdr.CopyTo(chunk, 4);
-        var png = new List<byte> { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13 };
-        png.AddRange(chunk);
-        var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(chunk));
-        png.AddRange(crc);
-        png.AddRange(new byte[] { 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82 });   // IEND
-        return [.. png];
-    }
-
-    private static uint Crc32(byte[] data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-        }
-        return ~crc;
     }
 }
