@@ -30,6 +30,8 @@ public static class JobRequestBinder
         if (request is null) return (null, new() { ["body"] = ["the body must be a JSON object"] });
 
         if (request.Name is { Length: > MaxNameLength }) errors["name"] = [$"must be at most {MaxNameLength} characters"];
+        // PostgreSQL text cannot hold U+0000, and no other control character belongs in a name shown in lists.
+        else if (request.Name?.Any(char.IsControl) == true) errors["name"] = ["must not contain control characters"];
         var queue = request.Queue ?? defaultQueue;
         if (!QueueNames.IsValid(queue)) errors["queue"] = [QueueNames.Rule];
 

@@ -11,11 +11,13 @@ namespace TpcCma.Service.Tests.Infrastructure;
 /// A whole deployment for one test class: a fresh PostgreSQL database, data and artifact roots, an admin key,
 /// the API in-process and, on demand, worker processes of their own.
 /// </summary>
-public sealed class ServiceStack : IAsyncLifetime
+/// <param name="settings">Extra configuration for the in-process API (e.g. a low <c>Auth:RequestsPerSecond</c>).</param>
+public sealed class ServiceStack(IReadOnlyDictionary<string, string>? settings = null) : IAsyncLifetime
 {
     public const string AdminKey = "tpc_test_admin_key_0123456789abcdef";
     private readonly TestDatabase database = new();
     private readonly List<ServiceProcess> workers = [];
+    private readonly IReadOnlyDictionary<string, string>? extraSettings = settings;
 
     public string DataRoot { get; } = Directory.CreateTempSubdirectory("tpccma-data-").FullName;
     public string ArtifactRoot { get; } = Directory.CreateTempSubdirectory("tpccma-artifacts-").FullName;
@@ -115,6 +117,7 @@ public sealed class ServiceStack : IAsyncLifetime
             builder.UseSetting("Service:DataRoot", stack.DataRoot);
             builder.UseSetting("Auth:AdminKey", AdminKey);
             builder.UseSetting("Auth:KeyCacheSeconds", "1");
+            foreach (var (key, value) in stack.extraSettings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
         }
     }
 }
