@@ -54,8 +54,13 @@ public static class TrainingRun
         }
         using var batches = new LoaderBatchSource(loader, tokenizer, config.ContextLength);
         using var trainer = new Trainer(spec, loaded.Model, batches, request.CheckpointDirectory, evaluating);
-        evaluating.Evaluate(0, "base", captioning: true);   // skipped when a resumed run already has it
-        evaluating.Evaluate(0, "base_centered", captioning: true, centered: true);
+        if (spec.Kind != JobKind.Pretrain)
+        {
+            // Skipped when a resumed run already has them. A pre-training run starts from random weights: its
+            // "base" says nothing, and the model it makes is evaluated as the base of the runs that align it.
+            evaluating.Evaluate(0, "base", captioning: true);
+            evaluating.Evaluate(0, "base_centered", captioning: true, centered: true);
+        }
         var result = trainer.Run(ct);
         evaluating.Evaluate(result.Steps, "final", captioning: true);
 
