@@ -21,6 +21,10 @@ for project in tests/*/*.csproj; do
 done
 
 passed=0; failed=0
+# The deployment files (compose, Kubernetes, Dockerfiles) are checked without an engine: one test.
+echo "== deployment files"
+if "$root/scripts/check-deploy.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
