@@ -22,7 +22,7 @@ public sealed class DashboardTests(DashboardStack deployment, ITestOutputHelper 
     public async Task JobPage_ShowsCurvesPhasesReportAndCheckpoints_ForAFinishedJob()
     {
         var id = await deployment.Live.SubmitAsync("browser-finished", steps: 20);
-        var job = await ServiceStack.WaitForStatusAsync(deployment.Live.Http, id, TimeSpan.FromSeconds(120), "succeeded", "failed");
+        var job = await ServiceStack.WaitForStatusAsync(deployment.Live.Http, id, TimeSpan.FromSeconds(300), "succeeded", "failed");
         Assert.True(job["status"]!.GetValue<string>() == "succeeded", job.ToJsonString());
 
         await using var context = await deployment.NewContextAsync();
@@ -64,7 +64,7 @@ public sealed class DashboardTests(DashboardStack deployment, ITestOutputHelper 
     public async Task JobPage_UpdatesLiveFromTheStream_WhileTheJobRuns()
     {
         var id = await deployment.Live.SubmitAsync("browser-live", steps: 400);
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var deadline = DateTime.UtcNow.AddSeconds(240);   // the base evaluation runs first
         while ((await ServiceStack.ReadJsonAsync(await deployment.Live.Http.GetAsync($"/v1/jobs/{id}")))["step"]!.GetValue<long>() < 1)
         {
             Assert.True(DateTime.UtcNow < deadline, "the job did not start");
