@@ -35,6 +35,7 @@ field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])'
 
 # Budgets: the default run fits the 15 minutes of a 2-core machine; --long trains for longer and better.
 if [ $long = 1 ]; then pretrain_steps=6000; align_steps=1500; caption_steps=400; else pretrain_steps=900; align_steps=300; caption_steps=200; fi
+pretrain_steps=${TPCCMA_PRETRAIN_STEPS:-$pretrain_steps}; align_steps=${TPCCMA_ALIGN_STEPS:-$align_steps}
 
 run_dataset() {   # NAME DATASET_JSON
   local name=$1 body=$2 out=$results/$1

@@ -89,9 +89,9 @@ public sealed class JobLeases(IDbContextFactory<TrainingDb> dbs, ILogger<JobLeas
             await using var db = await dbs.CreateDbContextAsync(ct);
             var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == jobId, ct);
             if (job is null) return false;
-            if (job.Status == JobStatus.Cancelling && job.LeaseOwner is null)
+            if (job.Status == JobStatus.Cancelling && (job.LeaseOwner is null || job.LeaseExpiresAt <= DateTimeOffset.UtcNow))
             {
-                // Asked to stop while no worker held it (the last one died): nothing to stop, it is cancelled.
+                // Asked to stop while no live worker held it (the last one died): nothing to stop, it is cancelled.
                 job.MarkCancelled(DateTimeOffset.UtcNow);
                 db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = "cancelled", Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
                 await db.SaveChangesAsync(ct);
