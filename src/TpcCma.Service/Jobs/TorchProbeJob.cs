@@ -19,6 +19,7 @@ public sealed class TorchProbeJob
         var latency = (DateTimeOffset.UtcNow - enqueuedAt).TotalMilliseconds;
         var device = cuda.is_available() ? CUDA : CPU;
         using var scope = NewDisposeScope();
+        using var grad = enable_grad();   // autograd mode is per thread: never inherit a pool thread's setting
         var generator = new Generator(seed: 7, device: device);
         var layer = nn.Linear(16, 4).to(device);
         var x = randn([8, 16], generator: generator, device: device);
