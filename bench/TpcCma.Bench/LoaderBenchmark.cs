@@ -12,9 +12,9 @@ internal static class LoaderBenchmark
 {
     public static int Run(string[] args)
     {
-        var options = ParseOptions(args);
-        var data = options.GetValueOrDefault("data") ?? throw new ArgumentException("--data DIR is required");
-        int size = Int(options, "size", 32), batch = Int(options, "batch", 64), workers = Int(options, "workers", 2), repeats = Int(options, "repeats", 3);
+        var options = new BenchArgs(args);
+        var data = options.String("data") ?? throw new ArgumentException("--data DIR is required");
+        int size = options.Int("size", 32), batch = options.Int("batch", 64), workers = options.Int("workers", 2), repeats = options.Int("repeats", 3);
         var dataset = ImageTextDataset.Open(data);
         var processor = new ClipImageProcessor(ImageProcessorConfig.Clip(size));
         var cacheDir = Directory.CreateTempSubdirectory("tpccma-bench-cache-").FullName;
@@ -50,15 +50,4 @@ internal static class LoaderBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{mode,-13} median {rates[rates.Count / 2],9:F0} samples/s   (runs: {string.Join(", ", rates.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))})"));
     }
-
-    private static Dictionary<string, string> ParseOptions(string[] args)
-    {
-        var options = new Dictionary<string, string>();
-        for (var i = 0; i + 1 < args.Length; i += 2)
-            options[args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : throw new ArgumentException($"expected --option, got '{args[i]}'")] = args[i + 1];
-        return options;
-    }
-
-    private static int Int(Dictionary<string, string> options, string name, int fallback) =>
-        options.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
 }
