@@ -14,7 +14,7 @@ return args switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: tpccma-bench loader --data DIR [--size 32] [--batch 64] [--workers 2] [--repeats 3]");
+    Console.Error.WriteLine("usage: tpccma-bench loader --data DIR [--size 32] [--batch 64] [--workers 2] [--repeats 3] [--json FILE]");
     Console.Error.WriteLine("       tpccma-bench metrics [gaps] [probe] [kmeans] [cider] [--repeats N]");
     Console.Error.WriteLine("       tpccma-bench train [--preset tiny] [--batch 64] [--steps 30] [--warmup 5] [--rounds 1] [--modes trainer,bare]");
     Console.Error.WriteLine("                          [--log-every 10] [--threads T] [--device cpu|cuda] [--bf16 true] [--peak-gflops G] [--json FILE]");

@@ -36,21 +36,21 @@ internal static class MemoryBenchmark
 
         Console.WriteLine($"# memory {preset}, batch {batch}, {steps} steps, checkpoint every {spec.CheckpointEvery}, sampled every {every}");
         Console.WriteLine("step   rss MiB   live tensors");
-        foreach (var s in sampler.Samples) Console.WriteLine(TrainingBenchmark.Invariant($"{s.Step,5} {s.RssMiB,9:F1} {s.LiveTensors,14}"));
+        foreach (var s in sampler.Samples) Console.WriteLine(TrainingBenchmark.Invariant($"{s.Step,5} {s.RssMib,9:F1} {s.LiveTensors,14}"));
         var later = sampler.Samples.Skip(1).ToList();   // the first sample still sees the allocator warming up
-        var rssGrowth = later[^1].RssMiB - later[0].RssMiB;
+        var rssGrowth = later[^1].RssMib - later[0].RssMib;
         var tensorGrowth = later[^1].LiveTensors - later[0].LiveTensors;
-        Console.WriteLine(TrainingBenchmark.Invariant($"from step {later[0].Step} to {later[^1].Step}: rss {rssGrowth:+0.0;-0.0} MiB, live tensors {tensorGrowth:+0;-0;0}; peak rss {PeakRssMiB():F1} MiB"));
+        Console.WriteLine(TrainingBenchmark.Invariant($"from step {later[0].Step} to {later[^1].Step}: rss {rssGrowth:+0.0;-0.0} MiB, live tensors {tensorGrowth:+0;-0;0}; peak rss {PeakRssMib():F1} MiB"));
         if (options.String("json") is { } path)
             File.WriteAllText(path, JsonSerializer.Serialize(new
             {
                 suite = "memory", preset, batch, steps, every, checkpoint_every = spec.CheckpointEvery, threads = get_num_threads(),
-                samples = sampler.Samples, rss_growth_mib = rssGrowth, live_tensor_growth = tensorGrowth, peak_rss_mib = PeakRssMiB(),
+                samples = sampler.Samples, rss_growth_mib = rssGrowth, live_tensor_growth = tensorGrowth, peak_rss_mib = PeakRssMib(),
             }, TrainingBenchmark.JsonOptions));
         return 0;
     }
 
-    private sealed record Sample(long Step, double RssMiB, long LiveTensors);
+    private sealed record Sample(long Step, double RssMib, long LiveTensors);
 
     /// <summary>Samples on the training thread itself: TorchSharp counts live tensors per thread.</summary>
     private sealed class Sampler : ITrainingObserver
@@ -66,7 +66,7 @@ internal static class MemoryBenchmark
         }
     }
 
-    private static double PeakRssMiB()
+    private static double PeakRssMib()
     {
         var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
         return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
