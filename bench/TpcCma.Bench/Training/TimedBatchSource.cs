@@ -12,6 +12,7 @@ namespace TpcCma.Bench.Training;
 internal sealed class TimedBatchSource(IBatchSource inner, int stopAfter, CancellationTokenSource stop) : IBatchSource
 {
     private readonly List<double> requestedAtMs = [];
+    private readonly List<double> cpuAtMs = [];
     private readonly Stopwatch clock = Stopwatch.StartNew();
 
     public int BatchSize => inner.BatchSize;
@@ -19,9 +20,13 @@ internal sealed class TimedBatchSource(IBatchSource inner, int stopAfter, Cancel
     /// <summary>Milliseconds between consecutive batch requests: one per completed step but the last.</summary>
     public IReadOnlyList<double> StepMilliseconds => requestedAtMs.Zip(requestedAtMs.Skip(1), (a, b) => b - a).ToList();
 
+    /// <summary>CPU time of the whole process (all threads) between consecutive batch requests, in milliseconds.</summary>
+    public IReadOnlyList<double> StepCpuMilliseconds => cpuAtMs.Zip(cpuAtMs.Skip(1), (a, b) => b - a).ToList();
+
     public TrainingBatch Batch(long position)
     {
         requestedAtMs.Add(clock.Elapsed.TotalMilliseconds);
+        cpuAtMs.Add(CpuClock.ProcessMilliseconds());
         if (requestedAtMs.Count >= stopAfter) stop.Cancel();
         return inner.Batch(position);
     }
