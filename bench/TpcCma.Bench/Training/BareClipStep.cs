@@ -34,7 +34,7 @@ internal sealed class BareClipStep : IDisposable
         using var scope = NewDisposeScope();
         var batch = batches.Batch(position);
         var device = model.LogitScaleParameter.device;
-        foreach (var p in trainable) p.grad = null;   // as the trainer does
+        optimizer.zero_grad();
         var output = model.call(batch.Pixels.to(device), batch.TokenIds.to(device));
         ClipLoss.Compute(output.ImageFeatures, output.TextFeatures, output.LogitScale).backward();
         GradientClipping.ClipGlobalNorm(trainable, gradClip);
@@ -52,7 +52,7 @@ internal sealed class BareClipStep : IDisposable
         var marks = new List<double>();
         void Mark() => marks.Add(watch.Elapsed.TotalMilliseconds);
         var batch = batches.Batch(position);
-        foreach (var p in trainable) p.grad = null;   // as the trainer does
+        optimizer.zero_grad();
         var output = model.call(batch.Pixels, batch.TokenIds);
         var loss = ClipLoss.Compute(output.ImageFeatures, output.TextFeatures, output.LogitScale);
         Mark();
