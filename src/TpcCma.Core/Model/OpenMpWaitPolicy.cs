@@ -8,7 +8,7 @@ namespace TpcCma.Model;
 /// unless the environment already chose a policy. With the default (active) policy each idle thread spins for
 /// a long while after every parallel region; when other processes share the cores that spinning steals the time
 /// slices the working thread needs, and a CLIP training step on 2 shared cores was measured 4 to 16 times slower
-/// (docs/BENCHMARKS.md, "Threads"). Sleeping costs a few microseconds of wake-up per region on an idle machine.
+/// (docs/BENCHMARKS.md, "Training: what the numbers show"). Sleeping costs a few microseconds of wake-up per region on an idle machine.
 /// The GNU OpenMP runtime reads the variable once, when libtorch is loaded, so it is set from the module
 /// initializer: before any code of this library runs, and so before its first torch call. A host that calls
 /// torch before touching this library keeps the default.
