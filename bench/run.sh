@@ -50,9 +50,15 @@ pytorch() { LD_LIBRARY_PATH=$blas OPENBLAS_NUM_THREADS=$threads "$python" bench/
   echo "quick=$quick"
 } >"$out/machine.env"
 
-log "matmul peak (load $(load))"
-"$bench" matmul --size 2048 --repeats 20 --threads "$threads" --json "$out/matmul.json" | tee -a "$out/run.log"
-peak=$("$python" -c "import json; print(json.load(open('$out/matmul.json'))['peak_gflops'])")
+# The matmul peak is measured at the start, before the ViT-B-32 rounds and at the end; load only ever slows a
+# run down, so the best of all of them is the ceiling the MFU is stated against.
+matmul() {
+  log "matmul peak $1 (load $(load))"
+  "$bench" matmul --size 2048 --repeats 20 --threads "$threads" --json "$out/matmul-$1.json" | tee -a "$out/run.log"
+}
+best_peak() { "$python" -c "import glob, json; print(max(json.load(open(p))['peak_gflops'] for p in glob.glob('$out/matmul-*.json')))"; }
+matmul 1
+peak=$(best_peak)
 
 train_pair() {   # preset batch rounds steps warmup pytorch-modes
   local preset=$1 batch=$2 rounds=$3 steps=$4 warmup=$5 modes=$6
@@ -73,6 +79,8 @@ train_pair() {   # preset batch rounds steps warmup pytorch-modes
   done
 }
 train_pair tiny 64 "$tiny_rounds" "$tiny_steps" 5 "full bare"
+matmul 2
+peak=$(best_peak)
 # PyTorch takes about 30 s per ViT-B-32 step here: only its full step is timed, to keep the run under 20 minutes.
 train_pair ViT-B-32 8 "$vit_rounds" "$vit_steps" 1 "full"
 
@@ -101,6 +109,7 @@ fi
 log "memory: $memory_steps tiny trainer steps (load $(load))"
 "$bench" memory --preset tiny --batch 64 --steps "$memory_steps" --every 50 --threads "$threads" --json "$out/memory.json" | tee -a "$out/run.log"
 
+matmul 3
 echo "load_end=$(cat /proc/loadavg | cut -d' ' -f1-3)" >>"$out/machine.env"
 "$python" bench/report.py "$out" docs/BENCHMARKS.md
 log "wrote docs/BENCHMARKS.md from $out"
