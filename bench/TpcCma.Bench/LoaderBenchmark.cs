@@ -12,23 +12,29 @@ internal static class LoaderBenchmark
 {
     public static int Run(string[] args)
     {
-        var options = ParseOptions(args);
-        var data = options.GetValueOrDefault("data") ?? throw new ArgumentException("--data DIR is required");
-        int size = Int(options, "size", 32), batch = Int(options, "batch", 64), workers = Int(options, "workers", 2), repeats = Int(options, "repeats", 3);
+        var options = new BenchArgs(args);
+        var data = options.String("data") ?? throw new ArgumentException("--data DIR is required");
+        int size = options.Int("size", 32), batch = options.Int("batch", 64), workers = options.Int("workers", 2), repeats = options.Int("repeats", 3);
         var dataset = ImageTextDataset.Open(data);
         var processor = new ClipImageProcessor(ImageProcessorConfig.Clip(size));
         var cacheDir = Directory.CreateTempSubdirectory("tpccma-bench-cache-").FullName;
         Console.WriteLine($"dataset {data}: {dataset.Samples.Count} samples; size {size}, batch {batch}, workers {workers}, {Environment.ProcessorCount} cores");
+        var medians = new Dictionary<string, double>();
         try
         {
-            Report("cold", repeats, dataset.Samples.Count, r => Epoch(new ImageTextLoader(dataset, processor, new LoaderOptions(batch, r, Workers: workers))));
+            medians["cold"] = Report("cold", repeats, dataset.Samples.Count, r => Epoch(new ImageTextLoader(dataset, processor, new LoaderOptions(batch, r, Workers: workers))));
             Epoch(new ImageTextLoader(dataset, processor, new LoaderOptions(batch, Workers: workers, CacheDirectory: cacheDir))); // fill the cache
-            Report("disk cache", repeats, dataset.Samples.Count, r => Epoch(new ImageTextLoader(dataset, processor, new LoaderOptions(batch, r, Workers: workers, CacheDirectory: cacheDir))));
+            medians["disk_cache"] = Report("disk cache", repeats, dataset.Samples.Count, r => Epoch(new ImageTextLoader(dataset, processor, new LoaderOptions(batch, r, Workers: workers, CacheDirectory: cacheDir))));
             var memory = new ImageTextLoader(dataset, processor, new LoaderOptions(batch, Workers: workers, CacheInMemory: true));
             Epoch(memory);
-            Report("memory cache", repeats, dataset.Samples.Count, _ => Epoch(memory));
+            medians["memory_cache"] = Report("memory cache", repeats, dataset.Samples.Count, _ => Epoch(memory));
         }
         finally { Directory.Delete(cacheDir, recursive: true); }
+        if (options.String("json") is { } path)
+            File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(new
+            {
+                suite = "loader", size, batch, workers, repeats, samples = dataset.Samples.Count, samples_per_second = medians,
+            }, Training.TrainingBenchmark.JsonOptions));
         return 0;
     }
 
@@ -37,7 +43,7 @@ internal static class LoaderBenchmark
         foreach (var batch in loader.ReadEpoch(0)) batch.Dispose();
     }
 
-    private static void Report(string mode, int repeats, int samples, Action<int> epoch)
+    private static double Report(string mode, int repeats, int samples, Action<int> epoch)
     {
         var rates = new List<double>();
         for (var r = 0; r < repeats; r++)
@@ -49,16 +55,6 @@ internal static class LoaderBenchmark
         rates.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{mode,-13} median {rates[rates.Count / 2],9:F0} samples/s   (runs: {string.Join(", ", rates.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))})"));
+        return rates[rates.Count / 2];
     }
-
-    private static Dictionary<string, string> ParseOptions(string[] args)
-    {
-        var options = new Dictionary<string, string>();
-        for (var i = 0; i + 1 < args.Length; i += 2)
-            options[args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : throw new ArgumentException($"expected --option, got '{args[i]}'")] = args[i + 1];
-        return options;
-    }
-
-    private static int Int(Dictionary<string, string> options, string name, int fallback) =>
-        options.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
 }

@@ -1,16 +1,24 @@
 using TpcCma.Bench;
+using TpcCma.Bench.Training;
 
 // tpccma-bench SUITE [options]: each suite times one part of the library; results go to docs/BENCHMARKS.md.
 return args switch
 {
     ["loader", .. var rest] => LoaderBenchmark.Run(rest),
     ["metrics", ..] => MetricsBenchmark.Run(args),
+    ["train", .. var rest] => TrainingBenchmark.Run(rest),
+    ["matmul", .. var rest] => MatmulBenchmark.Run(rest),
+    ["memory", .. var rest] => MemoryBenchmark.Run(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: tpccma-bench loader --data DIR [--size 32] [--batch 64] [--workers 2] [--repeats 3]");
+    Console.Error.WriteLine("usage: tpccma-bench loader --data DIR [--size 32] [--batch 64] [--workers 2] [--repeats 3] [--json FILE]");
     Console.Error.WriteLine("       tpccma-bench metrics [gaps] [probe] [kmeans] [cider] [--repeats N]");
+    Console.Error.WriteLine("       tpccma-bench train [--preset tiny] [--batch 64] [--steps 30] [--warmup 5] [--rounds 1] [--modes trainer,bare]");
+    Console.Error.WriteLine("                          [--log-every 10] [--threads T] [--device cpu|cuda] [--bf16 true] [--peak-gflops G] [--json FILE]");
+    Console.Error.WriteLine("       tpccma-bench matmul [--size 2048] [--repeats 10] [--dtype float32|bfloat16] [--threads T] [--device cpu|cuda] [--json FILE]");
+    Console.Error.WriteLine("       tpccma-bench memory [--preset tiny] [--batch 64] [--steps 500] [--every 50] [--threads T] [--json FILE]");
     return 2;
 }
