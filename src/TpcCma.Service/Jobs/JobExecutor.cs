@@ -49,7 +49,7 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
         {
             // A node taking over a job started elsewhere needs its newest checkpoint here before the trainer looks.
             if (await artifacts.RestoreAsync(jobId, cancel.Token) is { } fetched)
-                progress.Post(new JobProgressWriter.Event("status", fetched, $"fetched checkpoint {fetched} from the artifact store to {node}", null));
+                progress.Post(new JobProgressWriter.Event("fetched", fetched, $"fetched checkpoint {fetched} from the artifact store to {node}", null));
             // Training is synchronous on a dedicated thread: TorchSharp's dispose scopes belong to their thread.
             var result = await Task.Factory.StartNew(() => TrainingRun.Execute(request, observer, cancel.Token),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
