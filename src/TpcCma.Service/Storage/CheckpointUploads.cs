@@ -8,7 +8,8 @@ namespace TpcCma.Service.Storage;
 /// The upload queue of one running job: the training thread hands each written checkpoint over and goes on; a
 /// background loop copies the step folder, the tokenizer and the reports to the shared store, then
 /// <c>latest.json</c> last, so the store's <c>latest.json</c> only ever names a checkpoint that is there in full.
-/// Checkpoints go up in the order they were written; the <c>uploaded</c> callback runs after each one is complete.
+/// Checkpoints go up in the order they were written (when uploads fall behind, only the newest waiting one); the
+/// <c>uploaded</c> callback runs after each one is complete.
 /// </summary>
 public sealed class CheckpointUploads : IAsyncDisposable
 {
@@ -51,8 +52,12 @@ public sealed class CheckpointUploads : IAsyncDisposable
 
     private async Task RunAsync()
     {
-        await foreach (var checkpoint in queue.Reader.ReadAllAsync())
+        await foreach (var next in queue.Reader.ReadAllAsync())
         {
+            // Behind the trainer: only the newest waiting checkpoint goes up (resuming needs no other), the rest stay local.
+            var checkpoint = next;
+            while (queue.Reader.TryRead(out var newer)) checkpoint = newer;
+            if (checkpoint != next) log.LogInformation("Job {JobId}: uploads behind, checkpoint {Step} goes up, older waiting ones stay local", jobId, checkpoint.Step);
             for (var attempt = 1; ; attempt++)
             {
                 try

@@ -15,12 +15,13 @@ namespace TpcCma.Service.Tests.Scale;
 /// </summary>
 public sealed class MultiNodeTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const int Steps = 30;
+    private const int Steps = 20;
     private const int CheckpointEvery = 5;
     private readonly MotoServer moto = new();
     private readonly string prefix = $"multinode-{Guid.NewGuid():N}";
     private readonly List<string> workerRoots = [];
     private ServiceStack stack = null!;
+    private ServiceProcess[] nodes = [];
     private HttpClient client = null!;
 
     public async Task InitializeAsync()
@@ -33,6 +34,8 @@ public sealed class MultiNodeTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // What the nodes logged last, for a failure's report.
+        foreach (var node in nodes) output.WriteLine($"--- {node.BaseUrl}\n{node.Output[Math.Max(0, node.Output.Length - 4000)..]}");
         await stack.DisposeAsync();
         await moto.DisposeAsync();
         foreach (var root in workerRoots) try { Directory.Delete(root, recursive: true); } catch (IOException) { }
@@ -63,7 +66,7 @@ public sealed class MultiNodeTests(ITestOutputHelper output) : IAsyncLifetime
         var started = DateTime.UtcNow;
         var dataset = await stack.RegisterShapesAsync(client, count: 64, size: 32);
         var model = await stack.RegisterTinyModelAsync(client);
-        var nodes = await Task.WhenAll(StartNodeAsync("node-a"), StartNodeAsync("node-b"));
+        nodes = await Task.WhenAll(StartNodeAsync("node-a"), StartNodeAsync("node-b"));
         var ids = new List<string>();
         for (var i = 0; i < 6; i++) ids.Add(await SubmitAsync(model, dataset, $"scale-{i}", seed: 20 + i));
 
@@ -75,8 +78,9 @@ public sealed class MultiNodeTests(ITestOutputHelper output) : IAsyncLifetime
 
         foreach (var id in ids)
         {
-            var job = await ServiceStack.WaitForStatusAsync(client, id, TimeSpan.FromSeconds(200), "succeeded", "failed", "cancelled");
+            var job = await ServiceStack.WaitForStatusAsync(client, id, TimeSpan.FromSeconds(300), "succeeded", "failed", "cancelled");
             Assert.True(job["status"]!.GetValue<string>() == "succeeded", job.ToJsonString());
+            output.WriteLine($"{id} succeeded after {(DateTime.UtcNow - started).TotalSeconds:F1} s on {string.Join(", ", (await RunningNodesAsync(id)).Select(r => r.Node))}");
         }
         output.WriteLine($"all six succeeded after {(DateTime.UtcNow - started).TotalSeconds:F1} s");
 
@@ -120,19 +124,22 @@ public sealed class MultiNodeTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>A running job with a recorded (so uploaded) checkpoint and at least a few steps left, and the node it runs on.</summary>
     private async Task<(string Id, string Node)> WaitForJobWithCheckpointAsync(List<string> ids)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(240);
         while (DateTime.UtcNow < deadline)
         {
+            var seen = new List<string>();
             foreach (var id in ids)
             {
                 var job = await ServiceStack.ReadJsonAsync(await client.GetAsync($"/v1/jobs/{id}"));
-                if (job["status"]!.GetValue<string>() != "running" || job["step"]!.GetValue<long>() > Steps - 2 * CheckpointEvery) continue;
+                seen.Add($"{job["status"]}@{job["step"]}");
+                if (job["status"]!.GetValue<string>() != "running" || job["step"]!.GetValue<long>() > Steps - CheckpointEvery) continue;
                 var checkpoints = (await client.GetFromJsonAsync<JsonArray>($"/v1/jobs/{id}/checkpoints"))!;
                 if (checkpoints.Count == 0) continue;
                 var runs = await RunningNodesAsync(id);
                 if (runs.Count == 1) return (id, runs[0].Node);
             }
-            await Task.Delay(150);
+            output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.f} {string.Join(" ", seen)}");
+            await Task.Delay(1000);
         }
         throw new TimeoutException("no job reached a checkpoint with steps to go on either worker");
     }
