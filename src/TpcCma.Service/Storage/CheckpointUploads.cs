@@ -34,7 +34,8 @@ public sealed class CheckpointUploads : IAsyncDisposable
     /// <summary>Uploads the job's <c>final/</c> folder after everything queued before it.</summary>
     public async Task UploadFinalAsync(string finalDirectory, CancellationToken ct)
     {
-        await DrainAsync(Timeout.InfiniteTimeSpan);
+        queue.Writer.TryComplete();
+        await loop;
         await PutFolderAsync(finalDirectory, ct);
     }
 
