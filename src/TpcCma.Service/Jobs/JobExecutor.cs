@@ -53,7 +53,7 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
             // Training is synchronous on a dedicated thread: TorchSharp's dispose scopes belong to their thread.
             var result = await Task.Factory.StartNew(() => TrainingRun.Execute(request, observer, cancel.Token),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            if (uploads is not null && result.FinalModelDirectory is { } final) await uploads.UploadFinalAsync(final, shutdown);
+            if (uploads is not null) await uploads.FinishAsync(result.FinalModelDirectory, shutdown);
             await progress.DisposeAsync();
             await JobOutcomes.SucceedAsync(dbs, jobId, result, paths, CancellationToken.None);
         }

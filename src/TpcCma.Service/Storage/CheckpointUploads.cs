@@ -31,12 +31,12 @@ public sealed class CheckpointUploads : IAsyncDisposable
     /// <summary>Queues a checkpoint; never blocks.</summary>
     public void Enqueue(CheckpointInfo checkpoint) => queue.Writer.TryWrite(checkpoint);
 
-    /// <summary>Uploads the job's <c>final/</c> folder after everything queued before it.</summary>
-    public async Task UploadFinalAsync(string finalDirectory, CancellationToken ct)
+    /// <summary>At the end of a run: waits for every queued upload, then uploads the job's <c>final/</c> folder when there is one.</summary>
+    public async Task FinishAsync(string? finalDirectory, CancellationToken ct)
     {
         queue.Writer.TryComplete();
         await loop;
-        await PutFolderAsync(finalDirectory, ct);
+        if (finalDirectory is not null) await PutFolderAsync(finalDirectory, ct);
     }
 
     /// <summary>Waits until the queue is empty, or gives up after <paramref name="limit"/> (a worker that is going away).</summary>
