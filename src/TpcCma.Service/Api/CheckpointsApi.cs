@@ -8,6 +8,8 @@ using TpcCma.Service.Auth;
 using TpcCma.Service.Hosting;
 using TpcCma.Service.Jobs;
 using TpcCma.Service.Persistence;
+using TpcCma.Service.Storage;
+using TpcCma.Training;
 
 namespace TpcCma.Service.Api;
 
@@ -32,9 +34,9 @@ public static class CheckpointsApi
         return TypedResults.Ok(rows.Select(c => new CheckpointResponse(c.Step, c.Phase, c.SizeBytes, c.Sha256, c.CreatedAt, CheckpointExports.Formats)).ToList());
     }
 
-    public static async Task<Results<PhysicalFileHttpResult, NotFound<ProblemDetails>, ValidationProblem>> Download(
-        Guid id, string step, ClaimsPrincipal user, TrainingDb db, ArtifactPaths paths, CheckpointExports exports, CancellationToken ct,
-        string format = "openclip")
+    public static async Task<Results<PhysicalFileHttpResult, FileStreamHttpResult, NotFound<ProblemDetails>, ValidationProblem>> Download(
+        Guid id, string step, ClaimsPrincipal user, TrainingDb db, ArtifactPaths paths, CheckpointExports exports, JobArtifactSync artifacts,
+        CancellationToken ct, string format = "openclip")
     {
         if (!CheckpointExports.Formats.Contains(format))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["format"] = [$"must be one of {string.Join(", ", CheckpointExports.Formats)}"] });
@@ -54,7 +56,20 @@ public static class CheckpointsApi
         if (checkpoint is null)
             return TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "Unknown checkpoint", Detail = $"job {id} has no checkpoint {step}" });
 
-        var file = await exports.GetAsync(paths.Resolve(checkpoint.Location), paths.TokenizerDirectory(id), format, $"{job.Name}-step{checkpoint.Step}", ct);
+        var name = $"{job.Name}-step{checkpoint.Step}";
+        var weightsKey = $"{checkpoint.Location}/{CheckpointStore.WeightsFile}";
+        if (format == "openclip" && artifacts.Shared && !File.Exists(paths.Resolve(weightsKey)))
+        {
+            // Written on another node: streamed from the shared store, ranges included, without a copy here.
+            var stored = await artifacts.Store.GetInfoAsync(weightsKey, ct);
+            if (stored is null)
+                return TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "Checkpoint not stored", Detail = $"checkpoint {checkpoint.Step} of job {id} is not in the artifact store" });
+            return TypedResults.Stream(new ArtifactReadStream(artifacts.Store, weightsKey, stored.Size), "application/octet-stream", $"{name}.safetensors",
+                stored.LastModified, new EntityTagHeaderValue($"\"{stored.Sha256 ?? checkpoint.Sha256}\""), enableRangeProcessing: true);
+        }
+        // The Hugging Face export is converted here, from a copy fetched once when the checkpoint is not local.
+        var directory = await artifacts.FetchCheckpointAsync(id, checkpoint.Location, ct);
+        var file = await exports.GetAsync(directory, paths.TokenizerDirectory(id), format, name, ct);
         return TypedResults.PhysicalFile(file.Path, file.ContentType, file.FileName, enableRangeProcessing: true,
             entityTag: new EntityTagHeaderValue($"\"{file.Sha256}\""));
     }

@@ -3,6 +3,7 @@ using TpcCma.Model;
 using TpcCma.Runs;
 using TpcCma.Service.Hosting;
 using TpcCma.Service.Persistence;
+using TpcCma.Service.Storage;
 using TpcCma.Training;
 
 namespace TpcCma.Service.Jobs;
@@ -13,9 +14,12 @@ namespace TpcCma.Service.Jobs;
 /// a job whose lease another live worker holds does nothing; a start after a crash resumes from the checkpoint.
 /// </summary>
 public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths paths, ServiceOptions options, HubSettings hub,
-    JobLeases leases, ILogger<JobExecutor> log)
+    JobLeases leases, JobArtifactSync artifacts, ILogger<JobExecutor> log)
 {
     private static readonly TimeSpan CancelPoll = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long a worker that is going away keeps uploading queued checkpoints (within Hangfire's shutdown timeout).</summary>
+    private static readonly TimeSpan UploadGrace = TimeSpan.FromSeconds(20);
 
     public async Task ExecuteAsync(Guid jobId, CancellationToken shutdown)
     {
@@ -35,20 +39,27 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
 
         var outputDirectory = paths.JobDirectory(jobId);
         await using var progress = new JobProgressWriter(dbs, jobId, log);
-        var observer = new JobObserver(progress, paths);
+        JobObserver? observer = null;
+        await using var uploads = artifacts.StartUploads(jobId, uploaded => observer!.Record(uploaded));
+        observer = new JobObserver(progress, paths, uploads);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
         var watcher = WatchForCancelAsync(jobId, cancel, lease.Lost);
         var request = new RunRequest(spec, outputDirectory, DeviceFor(options), hub.Options);
         try
         {
+            // A node taking over a job started elsewhere needs its newest checkpoint here before the trainer looks.
+            if (await artifacts.RestoreAsync(jobId, cancel.Token) is { } fetched)
+                progress.Post(new JobProgressWriter.Event("fetched", fetched, $"fetched checkpoint {fetched} from the artifact store to {node}", null));
             // Training is synchronous on a dedicated thread: TorchSharp's dispose scopes belong to their thread.
             var result = await Task.Factory.StartNew(() => TrainingRun.Execute(request, observer, cancel.Token),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            if (uploads is not null) await uploads.FinishAsync(result.FinalModelDirectory, shutdown);
             await progress.DisposeAsync();
             await JobOutcomes.SucceedAsync(dbs, jobId, result, paths, CancellationToken.None);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
+            if (uploads is not null) await uploads.DrainAsync(UploadGrace);   // the next node resumes from what is uploaded
             await progress.DisposeAsync();
             if (shutdown.IsCancellationRequested || lease.Lost.IsCancellationRequested)
             {
@@ -60,6 +71,7 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            if (uploads is not null) await uploads.DrainAsync(UploadGrace);
             await progress.DisposeAsync();
             log.LogError(ex, "Job {JobId} failed", jobId);
             await JobOutcomes.FailAsync(dbs, jobId, ex, CancellationToken.None);

@@ -2,12 +2,17 @@ using TpcCma.Curriculum;
 using TpcCma.Evaluation;
 using TpcCma.Runs;
 using TpcCma.Service.Hosting;
+using TpcCma.Service.Storage;
 using TpcCma.Training;
 
 namespace TpcCma.Service.Jobs;
 
-/// <summary>Translates the trainer's callbacks into progress items; returns at once (the writer does the I/O).</summary>
-public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths) : IRunObserver
+/// <summary>
+/// Translates the trainer's callbacks into progress items; returns at once (the writer does the I/O). With a shared
+/// store (<paramref name="uploads"/>), a checkpoint is recorded only once its upload is complete, so every recorded
+/// checkpoint can be downloaded and resumed from on any node.
+/// </summary>
+public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths, CheckpointUploads? uploads = null) : IRunObserver
 {
     public static string PhaseName(TrainingPhase phase) => phase.ToString().ToLowerInvariant();
 
@@ -28,10 +33,17 @@ public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths)
 
     public void OnCheckpoint(CheckpointInfo checkpoint)
     {
+        if (uploads is null) Record(checkpoint);
+        else uploads.Enqueue(checkpoint);
+        progress.Post(new JobProgressWriter.Event("checkpoint", checkpoint.Step, $"checkpoint at step {checkpoint.Step} ({checkpoint.Reason})", null));
+    }
+
+    /// <summary>The checkpoint's row: where it is (its key, the same on disk and in the store), size and hash.</summary>
+    public void Record(CheckpointInfo checkpoint)
+    {
         var weights = new FileInfo(Path.Combine(checkpoint.Directory, CheckpointStore.WeightsFile));
         progress.Post(new JobProgressWriter.Checkpoint(checkpoint.Step, PhaseName(checkpoint.Phase), paths.KeyOf(checkpoint.Directory),
             weights.Exists ? weights.Length : 0, checkpoint.WeightsSha256));
-        progress.Post(new JobProgressWriter.Event("checkpoint", checkpoint.Step, $"checkpoint at step {checkpoint.Step} ({checkpoint.Reason})", null));
     }
 
     /// <summary>Evaluation reports (gaps, accuracy, ARI, CIDEr) become curves named <c>eval/SPLIT/METRIC</c> and an event.</summary>

@@ -20,6 +20,10 @@ public static class ArtifactStoreRegistration
             default:
                 throw new InvalidOperationException($"Storage:Kind is '{options.Kind}'; use 'local' or 's3'");
         }
+        // Only a shared store moves checkpoints: the local store's root is the job folders themselves.
+        var shared = options.Kind.Trim().Equals("s3", StringComparison.OrdinalIgnoreCase);
+        services.AddSingleton(sp => new JobArtifactSync(sp.GetRequiredService<IArtifactStore>(), sp.GetRequiredService<Hosting.ArtifactPaths>(), shared,
+            sp.GetRequiredService<ILogger<JobArtifactSync>>()));
         return services;
     }
 }

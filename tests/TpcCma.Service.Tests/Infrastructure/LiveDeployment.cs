@@ -49,14 +49,15 @@ public sealed class LiveDeployment : IAsyncLifetime
     };
 
     /// <summary>Submits an align job of <paramref name="steps"/> steps that logs every step; returns its id.</summary>
-    public async Task<string> SubmitAsync(string name, int steps)
+    /// <param name="evaluate">Run a small evaluation (base and final), so the job page has a before/after report.</param>
+    public async Task<string> SubmitAsync(string name, int steps, bool evaluate = true)
     {
         var response = await Http.PostAsJsonAsync("/v1/jobs",
             JobRequest(name, new
             {
                 kind = "align", alpha_target = 0.5, steps, batch_size = 16, lr = 1e-4, checkpoint_every = 10, log_every = 1, seed = 5,
                 // A small evaluation, so the job page has a before/after report without slowing the test down.
-                eval = new { captioning_steps = 10, train_sample = 0, at_phase_boundaries = false },
+                eval = new { enabled = evaluate, captioning_steps = 10, train_sample = 0, at_phase_boundaries = false },
             }));
         response.EnsureSuccessStatusCode();
         return (await ServiceStack.ReadJsonAsync(response))["id"]!.GetValue<string>();

@@ -24,6 +24,9 @@ public sealed class ServiceStack(IReadOnlyDictionary<string, string>? settings =
     public string ConnectionString => database.ConnectionString;
     public WebApplicationFactory<Program> Api { get; private set; } = null!;
 
+    /// <summary>Extra settings of the in-process API (e.g. its artifact store), applied over the defaults.</summary>
+    public IReadOnlyDictionary<string, string> ApiSettings { get; init; } = new Dictionary<string, string>();
+
     public async Task InitializeAsync()
     {
         await database.InitializeAsync();
@@ -118,6 +121,7 @@ public sealed class ServiceStack(IReadOnlyDictionary<string, string>? settings =
             builder.UseSetting("Auth:AdminKey", AdminKey);
             builder.UseSetting("Auth:KeyCacheSeconds", "1");
             foreach (var (key, value) in stack.extraSettings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
+            foreach (var (key, value) in stack.ApiSettings) builder.UseSetting(key, value);
         }
     }
 }

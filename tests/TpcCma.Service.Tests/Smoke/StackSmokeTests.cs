@@ -67,7 +67,7 @@ public sealed class StackSmokeTests(ITestOutputHelper output) : IAsyncLifetime
         var latencies = new List<double>();
         for (var i = 0; i < 3; i++)
         {
-            var accepted = await (await client.PostAsync("/v1/diagnostics/probe?queue=cpu", null)).Content.ReadFromJsonAsync<DiagnosticsApi.ProbeAccepted>();
+            var accepted = await (await client.PostAsync("/v1/diagnostics/probe?queue=cpu", null)).Content.ReadFromJsonAsync<DiagnosticsApi.ProbeAccepted>(ApiJsonOptions);
             var status = await PollAsync(client, accepted!.Id, TimeSpan.FromSeconds(30));
             Assert.Equal("Succeeded", status.State);
             Assert.EndsWith($":{worker.ProcessId}", status.Result!.Worker);
@@ -80,12 +80,21 @@ public sealed class StackSmokeTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"enqueue-to-start latency (ms), API process -> worker process: {string.Join(", ", latencies.Select(l => l.ToString("F1")))}");
     }
 
+    private static readonly System.Text.Json.JsonSerializerOptions ApiJsonOptions = CreateApiJsonOptions();
+
+    private static System.Text.Json.JsonSerializerOptions CreateApiJsonOptions()
+    {
+        var options = new System.Text.Json.JsonSerializerOptions();
+        ApiJson.Configure(options);   // the API speaks snake_case
+        return options;
+    }
+
     private static async Task<DiagnosticsApi.ProbeStatus> PollAsync(HttpClient client, string id, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var status = await client.GetFromJsonAsync<DiagnosticsApi.ProbeStatus>($"/v1/diagnostics/probe/{id}");
+            var status = await client.GetFromJsonAsync<DiagnosticsApi.ProbeStatus>($"/v1/diagnostics/probe/{id}", ApiJsonOptions);
             if (status!.State is "Succeeded" or "Failed" || DateTime.UtcNow > deadline) return status;
             await Task.Delay(100);
         }
