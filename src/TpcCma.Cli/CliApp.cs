@@ -18,6 +18,7 @@ public static class CliApp
         TokenizeCommand.Command,
         ExportCommand.Command,
         TrainCommand.Command,
+        EvaluateCommand.Command,
         ScoreCommand.Command,
         .. JobsCommands.All,
         .. CheckpointsCommands.All,

@@ -1,0 +1,56 @@
+using System.Text.Json.Nodes;
+using TpcCma.Cli;
+using TpcCma.Data.Sources;
+
+namespace TpcCma.Core.Tests.Cli;
+
+/// <summary><c>tpccma evaluate</c> on the reference tiny CLIP and a small synthetic data set.</summary>
+[Collection("Console")]
+public sealed class EvaluateCommandTests : IDisposable
+{
+    private readonly string temp = Directory.CreateTempSubdirectory("evaluate").FullName;
+
+    public void Dispose() => Directory.Delete(temp, recursive: true);
+
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var previous = Console.Out;
+        Console.SetOut(stdout);
+        try { return (await CliApp.RunAsync(args, stdout, stderr), stdout.ToString(), stderr.ToString()); }
+        finally { Console.SetOut(previous); }
+    }
+
+    [Fact]
+    public async Task Evaluate_WritesAReportWithGapsAndTaskMetrics_ForTheHeldOutSplit()
+    {
+        var data = Path.Combine(temp, "shapes");
+        SyntheticShapes.Write(data, new SyntheticShapesOptions(Count: 60, Size: 32, Seed: 4, Label: ShapeLabel.Shape));
+        var report = Path.Combine(temp, "report.json");
+        var (code, stdout, err) = await Run("evaluate", "--model", RefData.Path("clip-tiny", "hf"), "--dataset", data,
+            "--captioning-steps", "5", "--out", report);
+
+        Assert.True(code == ExitCodes.Ok, err);
+        var split = JsonNode.Parse(File.ReadAllText(report))!.AsArray().Single()!;
+        Assert.Equal("test", split["split"]!.GetValue<string>());
+        var gaps = split["gaps"]!;
+        var (raw, centroid, distribution) = (gaps["raw"]!.GetValue<double>(), gaps["centroid"]!.GetValue<double>(), gaps["distribution"]!.GetValue<double>());
+        Assert.Equal(raw * raw, centroid * centroid + distribution * distribution, 6);
+        Assert.NotNull(split["zero_shot"]);
+        Assert.NotNull(split["joint_clustering"]);
+        Assert.NotNull(split["captioning"]);
+        Assert.Contains("gap raw", stdout);
+    }
+
+    [Fact]
+    public async Task Evaluate_UnknownSplit_ExitsWithInvalidRequestNamingTheSplits()
+    {
+        var data = Path.Combine(temp, "shapes");
+        SyntheticShapes.Write(data, new SyntheticShapesOptions(Count: 20, Size: 32, Seed: 4));
+        var (code, _, err) = await Run("evaluate", "--model", RefData.Path("clip-tiny", "hf"), "--dataset", data,
+            "--split", "nope", "--out", Path.Combine(temp, "r.json"));
+        Assert.Equal(ExitCodes.InvalidRequest, code);
+        Assert.Contains("nope", err);
+        Assert.Contains("train", err);
+    }
+}
