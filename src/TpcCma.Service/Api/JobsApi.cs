@@ -108,18 +108,25 @@ public static class JobsApi
     public static async Task<Results<Ok<JobResponse>, NotFound<ProblemDetails>, ProblemHttpResult>> Cancel(
         Guid id, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
     {
-        var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == id, ct);
-        if (job is null || !user.CanSee(job.OwnerKeyId)) return NotFoundProblem("job", id);
-        if (job.Status.IsTerminal())
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Job already ended", detail: $"job {id} is {job.Status.Name()}");
-        job.RequestCancel(DateTimeOffset.UtcNow);
-        db.Events.Add(new JobEvent { JobId = id, Kind = "status", Message = job.Status.Name(), Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
-        try { await db.SaveChangesAsync(ct); }
-        catch (DbUpdateConcurrencyException)
+        // A running job's row changes several times a second (progress, lease): re-read and retry on a conflict.
+        for (var attempt = 1; ; attempt++)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Job changed meanwhile", detail: "retry the request");
+            var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == id, ct);
+            if (job is null || !user.CanSee(job.OwnerKeyId)) return NotFoundProblem("job", id);
+            if (job.Status.IsTerminal())
+                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Job already ended", detail: $"job {id} is {job.Status.Name()}");
+            job.RequestCancel(DateTimeOffset.UtcNow);
+            db.Events.Add(new JobEvent { JobId = id, Kind = "status", Message = job.Status.Name(), Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return TypedResults.Ok(JobResponse.From(job));
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 20)
+            {
+                db.ChangeTracker.Clear();
+            }
         }
-        return TypedResults.Ok(JobResponse.From(job));
     }
 
     public static NotFound<ProblemDetails> NotFoundProblem(string what, Guid id) =>
