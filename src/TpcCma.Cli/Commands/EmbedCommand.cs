@@ -1,3 +1,4 @@
+using TpcCma.Data;
 using System.Text.Json;
 using TorchSharp;
 using TpcCma.Checkpoints;
@@ -15,7 +16,9 @@ public static class EmbedCommand
 {
     public static CliCommand Command { get; } = new("embed",
         "Write image and text embeddings of a model to a .safetensors file",
-        $"embed {ModelArgs.Usage} {ModelArgs.DeviceUsage} [--images PIXELS.safetensors] [--texts FILE] --out OUT.safetensors [--batch-size N]", Run, ModelArgs.Bf16Flag);
+        $"embed {ModelArgs.Usage} {ModelArgs.DeviceUsage} [--images DIR|PIXELS.safetensors] [--texts FILE] --out OUT.safetensors [--batch-size N]", Run, ModelArgs.Bf16Flag);
+
+    private static readonly HashSet<string> ImageExtensions = [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"];
 
     private static async Task<int> Run(CliArgs args, CancellationToken ct)
     {
@@ -28,8 +31,8 @@ public static class EmbedCommand
         ModelArgs.RejectUnknown(args);
         if (imagesPath is null && textsPath is null) throw new CliUsageException("give --images, --texts or both");
         if (batchSize < 1) throw new CliUsageException($"--batch-size must be at least 1, got {batchSize}");
-        if (imagesPath is not null && !(File.Exists(imagesPath) && imagesPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)))
-            throw new CliUsageException($"--images must be a .safetensors file holding normalised pixel_values [N, 3, H, W]; '{imagesPath}' is not");
+        if (imagesPath is not null && !Directory.Exists(imagesPath) && !(File.Exists(imagesPath) && imagesPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)))
+            throw new CliUsageException($"--images must be a folder of image files or a .safetensors file holding normalised pixel_values [N, 3, H, W]; '{imagesPath}' is neither");
         var texts = textsPath is null ? null : ReadTexts(textsPath);
 
         using var loaded = await ModelLoader.LoadAsync(reference, options, ct);
@@ -38,7 +41,18 @@ public static class EmbedCommand
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var results = new Dictionary<string, Tensor>();
-        if (imagesPath is not null)
+        if (imagesPath is not null && Directory.Exists(imagesPath))
+        {
+            // Image files in ordinal name order, each through the model's own CLIP preprocessing.
+            var config = loaded.Config;
+            var processor = new ClipImageProcessor(new ImageProcessorConfig(config.ImageResolution, [.. config.Mean.Select(v => (float)v)], [.. config.Std.Select(v => (float)v)]));
+            var files = Directory.GetFiles(imagesPath).Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToList();
+            if (files.Count == 0) throw new CliUsageException($"--images folder '{imagesPath}' holds no .png, .jpg, .jpeg, .gif, .bmp or .webp file");
+            var pixels = stack(files.Select(f => { using var image = ImageLoader.Load(f); return processor.Process(image); }).ToList());   // [N, 3, S, S]
+            results["image_embeds"] = Batched(pixels, batchSize, loaded, model.encode_image, ct);
+            Console.WriteLine($"images: {files.Count} files from {imagesPath}, in name order");
+        }
+        else if (imagesPath is not null)
         {
             using var file = Safetensors.Read(imagesPath);
             results["image_embeds"] = Batched(file["pixel_values"], batchSize, loaded, model.encode_image, ct);

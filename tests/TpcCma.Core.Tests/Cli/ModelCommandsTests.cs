@@ -121,12 +121,13 @@ public sealed class ModelCommandsTests : IDisposable
     }
 
     [Fact]
-    public async Task Embed_ExitsWith2_ImageFolderInsteadOfPixels()
+    public async Task Embed_ExitsWith2_ImageFolderWithoutImages()
     {
-        var (code, _, err) = await Run("embed", "--model", TinyClip.HfDirectory, "--images", temp, "--out", Path.Combine(temp, "o.safetensors"));
+        var empty = Directory.CreateDirectory(Path.Combine(temp, "no-images")).FullName;
+        var (code, _, err) = await Run("embed", "--model", TinyClip.HfDirectory, "--images", empty, "--out", Path.Combine(temp, "o.safetensors"));
 
         Assert.Equal(ExitCodes.InvalidRequest, code);
-        Assert.Contains("pixel_values", err);
+        Assert.Contains("holds no .png", err);
     }
 
     [Fact]
