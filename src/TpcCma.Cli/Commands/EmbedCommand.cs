@@ -45,7 +45,7 @@ public static class EmbedCommand
         {
             // Image files in ordinal name order, each through the model's own CLIP preprocessing.
             var config = loaded.Config;
-            var processor = new ClipImageProcessor(new ImageProcessorConfig(config.ImageResolution, [.. config.Mean.Select(v => (float)v)], [.. config.Std.Select(v => (float)v)]));
+            var processor = new ClipImageProcessor(ImageProcessorConfig.For(config));
             var files = Directory.GetFiles(imagesPath).Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToList();
             if (files.Count == 0) throw new CliUsageException($"--images folder '{imagesPath}' holds no .png, .jpg, .jpeg, .gif, .bmp or .webp file");
             var pixels = stack(files.Select(f => { using var image = ImageLoader.Load(f); return processor.Process(image); }).ToList());   // [N, 3, S, S]

@@ -40,7 +40,7 @@ public static class EvaluateCommand
         }
         using var loaded = ModelLoader.Load(reference, options);
         var config = loaded.Config;
-        var processor = new ClipImageProcessor(new ImageProcessorConfig(config.ImageResolution, [.. config.Mean.Select(v => (float)v)], [.. config.Std.Select(v => (float)v)]));
+        var processor = new ClipImageProcessor(ImageProcessorConfig.For(config));
         var evaluator = new RunEvaluator(loaded.Model, loaded.RequireTokenizer(), processor, data, eval, seed: 0);
         var reports = evaluator.Evaluate(Path.GetFileName(reference.TrimEnd('/')), captioning: true, centered);
         File.WriteAllText(outPath, JsonSerializer.Serialize(reports, TpcCma.Evaluation.EvaluationReport.JsonOptions));

@@ -17,6 +17,10 @@ public sealed record ImageProcessorConfig(int Size, float[] Mean, float[] Std)
     /// <summary>The OpenAI CLIP settings at the given side length.</summary>
     public static ImageProcessorConfig Clip(int size) => new(size, [.. ClipMean], [.. ClipStd]);
 
+    /// <summary>The preprocessing a model expects: its image resolution, mean and std.</summary>
+    public static ImageProcessorConfig For(TpcCma.Model.ClipConfig model) =>
+        new(model.ImageResolution, [.. model.Mean.Select(v => (float)v)], [.. model.Std.Select(v => (float)v)]);
+
     /// <summary>Throws when the size is not positive or mean/std are not three finite values (std &gt; 0).</summary>
     public ImageProcessorConfig Validated()
     {

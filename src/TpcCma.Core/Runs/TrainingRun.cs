@@ -39,7 +39,7 @@ public static class TrainingRun
         var tokenizer = loaded.RequireTokenizer();
         tokenizer.Save(request.TokenizerDirectory);
         var config = loaded.Config;
-        var processor = new ClipImageProcessor(new ImageProcessorConfig(config.ImageResolution, [.. config.Mean.Select(v => (float)v)], [.. config.Std.Select(v => (float)v)]));
+        var processor = new ClipImageProcessor(ImageProcessorConfig.For(config));
         var imageBytes = (long)data.Train.Samples.Count * 3 * config.ImageResolution * config.ImageResolution * sizeof(float);
         var loader = new ImageTextLoader(data.Train, processor, new LoaderOptions(
             spec.BatchSize, Seed: unchecked((int)spec.Seed), DropLast: true, Workers: request.LoaderWorkers, CacheInMemory: imageBytes < MemoryCacheBytes));
