@@ -17,8 +17,8 @@ namespace TpcCma.Runs;
 /// </summary>
 public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipImageProcessor processor, RunData data, EvalSpec spec, long seed)
 {
-    private const int BatchSize = 128;
     private const int MaxCaptioningCaptions = 8000;
+    private ModelEmbedder Embedder => new(model, tokenizer, processor);
 
     /// <param name="centered">Evaluate the embeddings after per-modality mean-centering (subtract each modality's
     /// mean, renormalise): the post-hoc baseline every report shows beside the base model.</param>
@@ -83,26 +83,11 @@ public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipI
         return new CaptioningTrainingSet(text.DetachFromDisposeScope(), captions);
     }
 
-    private Tensor EmbedImages(ImageTextDataset dataset)
-    {
-        using var _ = no_grad();   // only the embeddings: the probe and the caption decoder train with gradients
-        var loader = new ImageTextLoader(dataset, processor, new LoaderOptions(BatchSize, Shuffle: false));
-        var device = model.LogitScaleParameter.device;
-        var parts = loader.ReadEpoch(0).Select(batch => { using (batch) return Normalise(model.encode_image(batch.Pixels.to(device))); }).ToList();
-        return cat(parts, 0);   // [N, E]
-    }
+    private Tensor EmbedImages(ImageTextDataset dataset) => Embedder.EmbedImages(dataset);
 
-    private Tensor EmbedTexts(IReadOnlyList<string> texts)
-    {
-        using var _ = no_grad();
-        var device = model.LogitScaleParameter.device;
-        var parts = texts.Chunk(BatchSize * 2)
-            .Select(chunk => Normalise(model.encode_text(tokenizer.Tokenize(chunk, model.Config.ContextLength).to(device))))
-            .ToList();
-        return cat(parts, 0);   // [N, E]
-    }
+    private Tensor EmbedTexts(IReadOnlyList<string> texts) => Embedder.EmbedTexts(texts);
 
-    private static Tensor Normalise(Tensor features) => nn.functional.normalize(features.to_type(ScalarType.Float32), p: 2, dim: 1);
+    private static Tensor Normalise(Tensor features) => ModelEmbedder.Normalise(features);
 
     /// <summary>A deterministic subset: the samples with the smallest hash of their id, in their original order.</summary>
     public static IReadOnlyList<DatasetSample> Subset(IReadOnlyList<DatasetSample> samples, int count)

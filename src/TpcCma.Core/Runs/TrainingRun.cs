@@ -13,6 +13,9 @@ public sealed record RunResult(TrainingResult Training, string? FinalModelDirect
 {
     /// <summary>Evaluation reports (<c>base</c>, phase boundaries, <c>final</c>), in the order they ran.</summary>
     public IReadOnlyList<RunEvaluationRecord> Evaluations { get; init; } = [];
+
+    /// <summary>The final model's embeddings of a few held-out pairs, to check a downloaded checkpoint against.</summary>
+    public EmbeddingFingerprint? FinalEmbeddings { get; init; }
 }
 
 /// <summary>
@@ -68,7 +71,11 @@ public static class TrainingRun
         Directory.CreateDirectory(final);
         OpenClipCheckpoint.Save(loaded.Model, Path.Combine(final, CheckpointStore.WeightsFile));
         tokenizer.Save(final);
-        return new RunResult(result, final, data.Train.Samples.Count, data.HeldOut.Samples.Count) { Evaluations = evaluating.Stored() };
+        var fingerprint = EmbeddingFingerprint.Compute(new ModelEmbedder(loaded.Model, tokenizer, processor), loaded.Model, data.HeldOut, data.HeldOutName);
+        return new RunResult(result, final, data.Train.Samples.Count, data.HeldOut.Samples.Count)
+        {
+            Evaluations = evaluating.Stored(), FinalEmbeddings = fingerprint,
+        };
     }
 
     /// <summary>The base model, or for pre-training a preset with a tokenizer learned from the training captions.</summary>

@@ -8,6 +8,7 @@ using TpcCma.Service.Auth;
 using TpcCma.Service.Hosting;
 using TpcCma.Service.Jobs;
 using TpcCma.Service.Persistence;
+using TpcCma.Service.Telemetry;
 
 namespace TpcCma.Service.Api;
 
@@ -74,6 +75,7 @@ public static class JobsApi
                 : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Idempotency-Key reused");
         }
         await EnqueueAsync(db, hangfire, job, ct);
+        ServiceMetrics.JobSubmitted(job.Kind);
         return TypedResults.Created($"/v1/jobs/{job.Id}", JobResponse.From(job));
     }
 

@@ -11,6 +11,7 @@ using TpcCma.Service.Dashboard;
 using TpcCma.Service.Jobs;
 using TpcCma.Service.Persistence;
 using TpcCma.Service.Storage;
+using TpcCma.Service.Telemetry;
 
 namespace TpcCma.Service.Hosting;
 
@@ -45,6 +46,7 @@ public static class ServiceRegistration
         services.AddAuthorizationBuilder()
             .AddPolicy(ApiKeyAuthenticationHandler.AdminRole, p => p.RequireRole(ApiKeyAuthenticationHandler.AdminRole));
         services.AddRateLimiter(o => ConfigureRateLimits(o, config));
+        services.AddTpcCmaTelemetry(options);
 
         services.AddHangfire(cfg => cfg
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -100,6 +102,7 @@ public static class ServiceRegistration
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapHealthApi();
+        app.MapTpcCmaMetrics();
         if (!options.RunsApi) return;
         app.UseAuthentication();
         app.UseAuthorization();

@@ -4,6 +4,7 @@ using TpcCma.Runs;
 using TpcCma.Service.Hosting;
 using TpcCma.Service.Persistence;
 using TpcCma.Service.Storage;
+using TpcCma.Service.Telemetry;
 using TpcCma.Training;
 
 namespace TpcCma.Service.Jobs;
@@ -24,8 +25,11 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
     public async Task ExecuteAsync(Guid jobId, CancellationToken shutdown)
     {
         var node = options.EffectiveNodeName;
+        // Every log line written while this job runs (progress writer, uploads, database retries) carries its id.
+        using var logScope = log.BeginScope(new Dictionary<string, object> { ["JobId"] = jobId, ["Node"] = node });
         await using var lease = await leases.AcquireAsync(jobId, node, shutdown);
         if (lease is null) return;   // ended already, or running on a live worker: this start is a duplicate
+        using var running = ServiceMetrics.JobRunning();
 
         TrainingSpec spec;
         await using (var db = await dbs.CreateDbContextAsync(shutdown))
@@ -35,6 +39,7 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
             job.MarkRunning(DateTimeOffset.UtcNow);
             db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = $"running on {node} (attempt {job.Attempts})", Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
             await db.SaveChangesAsync(shutdown);
+            log.LogInformation("Job {JobId} ({Kind}) running on {Node}, attempt {Attempt}", jobId, job.Kind, node, job.Attempts);
         }
 
         var outputDirectory = paths.JobDirectory(jobId);
@@ -56,6 +61,7 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
             if (uploads is not null) await uploads.FinishAsync(result.FinalModelDirectory, shutdown);
             await progress.DisposeAsync();
             await JobOutcomes.SucceedAsync(dbs, jobId, result, paths, CancellationToken.None);
+            log.LogInformation("Job {JobId} succeeded after {Steps} steps", jobId, result.Training.Steps);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
@@ -68,6 +74,7 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
                 throw;
             }
             await JobOutcomes.CancelAsync(dbs, jobId, CancellationToken.None);
+            log.LogInformation("Job {JobId} cancelled", jobId);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

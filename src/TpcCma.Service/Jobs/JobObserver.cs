@@ -3,6 +3,7 @@ using TpcCma.Evaluation;
 using TpcCma.Runs;
 using TpcCma.Service.Hosting;
 using TpcCma.Service.Storage;
+using TpcCma.Service.Telemetry;
 using TpcCma.Training;
 
 namespace TpcCma.Service.Jobs;
@@ -24,8 +25,12 @@ public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths,
         if (e.Transition is { } transition) progress.Post(new JobProgressWriter.Progress(e.Step, PhaseName(transition.To)));
     }
 
+    private long lastStep = -1;
+
     public void OnMetrics(long step, IReadOnlyDictionary<string, double> metrics)
     {
+        if (lastStep >= 0) ServiceMetrics.StepsTrained(step - lastStep);   // the first report after a (re)start only sets the mark
+        lastStep = step;
         progress.Post(new JobProgressWriter.Metrics(step, metrics));
         string? phase = metrics.TryGetValue("phase", out var p) && Enum.IsDefined((TrainingPhase)(int)p) ? PhaseName((TrainingPhase)(int)p) : null;
         progress.Post(new JobProgressWriter.Progress(step, phase));

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using TpcCma.Runs;
 using TpcCma.Service.Hosting;
 using TpcCma.Service.Persistence;
+using TpcCma.Service.Telemetry;
 using TpcCma.Training;
 
 namespace TpcCma.Service.Jobs;
@@ -23,6 +24,7 @@ public static class JobOutcomes
                 phases = result.Training.Transitions.Select(t => new { step = t.Step, from = JobObserver.PhaseName(t.From), to = JobObserver.PhaseName(t.To), reason = t.Reason }),
                 final_metrics = result.Training.LastMetrics,
                 evaluations = result.Evaluations,
+                final_embeddings = result.FinalEmbeddings,
             };
             job.ReportProgress(result.Training.Steps, null);
             job.MarkSucceeded(JsonSerializer.Serialize(report, JobProgressWriter.JsonOptions), now);
@@ -37,24 +39,31 @@ public static class JobOutcomes
             }
             db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = "succeeded", Step = job.Step, CreatedAt = now });
         }, ct);
+        ServiceMetrics.JobFinished("succeeded");
     }
 
-    public static Task CancelAsync(IDbContextFactory<TrainingDb> dbs, Guid jobId, CancellationToken ct) =>
-        UpdateAsync(dbs, jobId, (db, job) =>
+    public static async Task CancelAsync(IDbContextFactory<TrainingDb> dbs, Guid jobId, CancellationToken ct)
+    {
+        await UpdateAsync(dbs, jobId, (db, job) =>
         {
             if (!job.Status.IsTerminal()) job.MarkCancelled(DateTimeOffset.UtcNow);
             db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = "cancelled", Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
             return Task.CompletedTask;
         }, ct);
+        ServiceMetrics.JobFinished("cancelled");
+    }
 
-    public static Task FailAsync(IDbContextFactory<TrainingDb> dbs, Guid jobId, Exception error, CancellationToken ct) =>
-        UpdateAsync(dbs, jobId, (db, job) =>
+    public static async Task FailAsync(IDbContextFactory<TrainingDb> dbs, Guid jobId, Exception error, CancellationToken ct)
+    {
+        await UpdateAsync(dbs, jobId, (db, job) =>
         {
             var (code, message) = Classify(error);
             if (!job.Status.IsTerminal()) job.MarkFailed(code, message, DateTimeOffset.UtcNow);
             db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = $"failed: {message}", Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
             return Task.CompletedTask;
         }, ct);
+        ServiceMetrics.JobFinished("failed");
+    }
 
     /// <summary>Error codes clients can branch on; the message is the exception's, which names what is wrong.</summary>
     public static (string Code, string Message) Classify(Exception error) => error switch

@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using TpcCma.Service.Persistence;
+using TpcCma.Service.Telemetry;
 
 namespace TpcCma.Service.Jobs;
 
@@ -52,7 +53,9 @@ public sealed class JobProgressWriter : IAsyncDisposable
             {
                 try
                 {
+                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
                     await WriteAsync(batch);
+                    ServiceMetrics.ProgressWritten(batch.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started));
                     Written += batch.Count;
                     batch.Clear();
                     break;
@@ -61,6 +64,7 @@ public sealed class JobProgressWriter : IAsyncDisposable
                 {
                     // Keep the batch and retry: training goes on meanwhile, new items queue up behind it.
                     var delay = TimeSpan.FromSeconds(Math.Min(10, attempt));
+                    ServiceMetrics.ProgressRetried();
                     log.LogWarning("Writing progress of job {JobId} failed (attempt {Attempt}), retrying in {Delay}: {Message}", jobId, attempt, delay, ex.Message);
                     NpgsqlConnection.ClearAllPools();
                     await Task.Delay(delay);

@@ -43,7 +43,7 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task AlignJob_OnSeparateWorker_SucceedsWithPhasesMetricsAndDownloadableCheckpoint()
     {
-        await stack.StartWorkerAsync("node-a");
+        var worker = await stack.StartWorkerAsync("node-a");
         var started = DateTime.UtcNow;
         var id = await SubmitAsync(steps: 40, evaluate: true);
         var job = await ServiceStack.WaitForStatusAsync(client, id, TimeSpan.FromSeconds(240), "succeeded", "failed");
@@ -84,9 +84,34 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.PartialContent, rest.StatusCode);
         Assert.Equal(bytes[1000..], await rest.Content.ReadAsByteArrayAsync());
 
+        // Both download formats, loaded the way a user loads them, embed the held-out pairs as the job's final model did.
+        var fingerprint = FinalEmbeddings.Of(job);
+        Assert.Equal(4, fingerprint.SampleIds.Count);
+        var datasetFolder = Path.Combine(stack.DataRoot, "datasets", Guid.Parse(dataset).ToString("N"));
+        var openclip = Path.Combine(Directory.CreateTempSubdirectory("tpccma-openclip-download-").FullName, "model.safetensors");
+        await File.WriteAllBytesAsync(openclip, bytes);
+        var hf = FinalEmbeddings.ExtractHfTar(await client.GetByteArrayAsync($"/v1/jobs/{id}/checkpoints/latest/download?format=hf"));
+        var fromOpenClip = FinalEmbeddings.MaxDifference(fingerprint, datasetFolder, openclip, tokenizer: hf);
+        var fromHf = FinalEmbeddings.MaxDifference(fingerprint, datasetFolder, hf);
+        output.WriteLine($"final embeddings reproduced: max |diff| {fromOpenClip:E1} (openclip), {fromHf:E1} (hf)");
+        Assert.True(fromOpenClip < 1e-5 && fromHf < 1e-5, $"downloaded checkpoint embeds differently: {fromOpenClip}, {fromHf}");
+        var fromBase = FinalEmbeddings.MaxDifference(fingerprint, datasetFolder, Path.Combine(stack.DataRoot, "clip-tiny-hf"));
+        Assert.True(fromBase > 1e-4, $"the untrained base model should not reproduce the final embeddings (max |diff| {fromBase})");
+
         // The finished job registered its model, which can be the base of another job.
         var models = (await ServiceStack.ReadJsonAsync(await client.GetAsync("/v1/models")))["data"]!.AsArray();
         Assert.Contains(models, m => m!["job"]?.GetValue<string>() == id);
+
+        // Operators see the job in Prometheus metrics and in structured logs that carry its id.
+        using var http = new HttpClient();
+        var workerMetrics = await http.GetStringAsync(worker.BaseUrl + "/metrics");
+        Assert.Contains(workerMetrics.Split('\n'), l => l.StartsWith("tpccma_jobs_finished_total{", StringComparison.Ordinal) && l.Contains("status=\"succeeded\"") && l.EndsWith(" 1"));
+        Assert.Contains(workerMetrics.Split('\n'), l => l.StartsWith("tpccma_training_steps_total", StringComparison.Ordinal) && double.Parse(l.Split(" ")[^1], System.Globalization.CultureInfo.InvariantCulture) >= 39);
+        var apiMetrics = await client.GetStringAsync("/metrics");
+        Assert.Contains("tpccma_jobs_submitted_total{", apiMetrics);
+        Assert.Contains("http_server_request_duration_seconds_bucket{", apiMetrics);
+        var jobLines = StructuredLog.LinesWithScope(worker.Output, "JobId", id);
+        Assert.Contains(jobLines, l => l["Message"]!.GetValue<string>().Contains("succeeded"));
     }
 
     [Fact]
