@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using Npgsql;
+using TpcCma.Service.Hosting;
+using TpcCma.Service.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace TpcCma.Service.Tests.Reliability;
+
+/// <summary>
+/// PostgreSQL restarted under a running job, on a cluster of this class alone: the worker trains on, buffers its
+/// progress and writes it once the server is back; no step is lost or doubled, the job runs once and succeeds.
+/// </summary>
+public sealed class DatabaseRestartTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(6);
+    private readonly ThrowawayPostgres postgres = new();
+    private ServiceStack stack = null!;
+    private HttpClient client = null!;
+    private string dataset = "";
+    private string model = "";
+
+    public async Task InitializeAsync()
+    {
+        await postgres.InitializeAsync();
+        stack = new ServiceStack(postgresServer: postgres.ServerConnectionString);
+        await stack.InitializeAsync();
+        client = stack.Client(await stack.CreateUserKeyAsync("restart"));
+        dataset = await stack.RegisterShapesAsync(client, count: 64);
+        model = await stack.RegisterTinyModelAsync(client);
+    }
+
+    public async Task DisposeAsync()
+    {
+        try { await stack.DisposeAsync(); }
+        finally { await postgres.DisposeAsync(); }
+    }
+
+    [Fact]
+    public async Task Restart_MidRun_WorkerTrainsOn_AndEveryMetricStepIsStoredOnce()
+    {
+        const int steps = 200;
+        var worker = await stack.StartWorkerAsync("node-a");
+        var id = await FaultJobs.SubmitAsync(client, model, dataset, steps, checkpointEvery: 50);
+        var beforeOutage = await FaultJobs.WaitForStepAsync(client, id, 15);
+
+        await RestartAsync(async () => await Task.Delay(Outage));
+
+        // The backlog arrives in one write: a jump of many steps shows training went on while the server was away.
+        var afterOutage = beforeOutage;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (afterOutage <= beforeOutage + 1 && DateTime.UtcNow < deadline)
+        {
+            afterOutage = (await FaultJobs.TryGetAsync(client, id))?["step"]?.GetValue<long>() ?? afterOutage;
+            await Task.Delay(100);
+        }
+        output.WriteLine($"step {beforeOutage} before the {Outage.TotalSeconds} s outage, {afterOutage} at the first progress after it");
+        Assert.True(afterOutage >= beforeOutage + 10, $"step {beforeOutage} before the outage, {afterOutage} after: training stalled");
+
+        await AssertSucceededOnceAsync(id, steps, worker);
+    }
+
+    [Fact]
+    public async Task ServerDown_WhenTheJobFinishes_ItsBufferedProgressAndOutcomeAreWrittenOnceItIsBack()
+    {
+        const int steps = 60;
+        var worker = await stack.StartWorkerAsync("node-a");
+        var id = await FaultJobs.SubmitAsync(client, model, dataset, steps, checkpointEvery: 20);
+        await FaultJobs.WaitForStepAsync(client, id, 10);
+        var finalModel = Path.Combine(new ArtifactPaths(stack.ArtifactRoot).JobDirectory(Guid.Parse(id)), "final", "model.safetensors");
+
+        await RestartAsync(async () =>
+        {
+            // The rest of the run, its final checkpoint and model happen while the server is down.
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (!File.Exists(finalModel) && DateTime.UtcNow < deadline) await Task.Delay(100);
+            Assert.True(File.Exists(finalModel), $"the run did not finish while the database was down:\n{worker.Output}");
+            await Task.Delay(TimeSpan.FromSeconds(2));   // the worker now waits to record the outcome
+        });
+
+        await AssertSucceededOnceAsync(id, steps, worker);
+    }
+
+    /// <summary>Stops the server, runs <paramref name="whileDown"/>, and always starts it again.</summary>
+    private async Task RestartAsync(Func<Task> whileDown)
+    {
+        var clock = Stopwatch.StartNew();
+        await postgres.StopAsync();
+        try { await whileDown(); }
+        finally
+        {
+            await postgres.StartAsync();
+            output.WriteLine($"database down for {clock.Elapsed.TotalSeconds:F1} s");
+            NpgsqlConnection.ClearAllPools();   // the in-process API's pooled connections died with the server
+        }
+    }
+
+    /// <summary>Succeeded on its first and only start, with every step's loss once, as Hangfire records it too.</summary>
+    private async Task AssertSucceededOnceAsync(string id, int steps, ServiceProcess worker)
+    {
+        var job = await FaultJobs.WaitForEndAsync(client, id, TimeSpan.FromSeconds(180));
+        Assert.True(job["status"]!.GetValue<string>() == "succeeded", $"{job.ToJsonString()}\n{worker.Output}");
+        Assert.Equal(steps, job["step"]!.GetValue<long>());
+        Assert.Equal(1, job["attempts"]!.GetValue<int>());
+        var events = await FaultJobs.EventsAsync(client, id);
+        Assert.Equal(["queued", "running", "succeeded"], FaultJobs.Statuses(events));
+        Assert.Empty(events.OfKind("resumed"));
+        Assert.Equal(FaultJobs.AllSteps(steps), await FaultJobs.LossStepsAsync(client, id));
+        Assert.Contains($"Writing progress of job {id} failed", worker.Output);   // the worker did meet the outage
+
+        await using var connection = new NpgsqlConnection(stack.ConnectionString);
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand("SELECT j.statename FROM hangfire.job j JOIN jobs t ON t.\"HangfireJobId\" = j.id::text WHERE t.\"Id\" = @id", connection);
+        query.Parameters.AddWithValue("id", Guid.Parse(id));
+        Assert.Equal("Succeeded", await query.ExecuteScalarAsync());
+    }
+}
