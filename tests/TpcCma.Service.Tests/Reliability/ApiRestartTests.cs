@@ -16,41 +16,30 @@ namespace TpcCma.Service.Tests.Reliability;
 public sealed class ApiRestartTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Steps = 80;
-    private readonly ServiceStack stack = new();
-    private HttpClient client = null!;
-    private string key = "";
-    private string dataset = "";
-    private string model = "";
+    private readonly FaultDeployment deployment = new();
 
-    public async Task InitializeAsync()
-    {
-        await stack.InitializeAsync();
-        key = await stack.CreateUserKeyAsync("api-restart");
-        client = stack.Client(key);
-        dataset = await stack.RegisterShapesAsync(client, count: 64);
-        model = await stack.RegisterTinyModelAsync(client);
-    }
+    public Task InitializeAsync() => deployment.InitializeAsync();
 
-    public Task DisposeAsync() => stack.DisposeAsync();
+    public Task DisposeAsync() => deployment.DisposeAsync();
 
     [Fact]
     public async Task ApiKilledAndRestarted_WhileClientsWait_ClientsEndWithTheFinalStatus_AndNothingStoredIsLost()
     {
-        await stack.StartWorkerAsync("node-a");
-        var api = await stack.StartApiAsync();
-        var id = await FaultJobs.SubmitAsync(client, model, dataset, Steps, checkpointEvery: 20);
+        await deployment.Stack.StartWorkerAsync("node-a");
+        var api = await deployment.Stack.StartApiAsync();
+        var id = await deployment.SubmitAsync(Steps, checkpointEvery: 20);
         var following = Tpccma(api.BaseUrl, "jobs", "wait", id, "--follow", "--timeout", "300");
         var json = Tpccma(api.BaseUrl, "jobs", "wait", id, "--output", "json", "--timeout", "300");
-        await FaultJobs.WaitForStepAsync(client, id, 20);
+        await FaultJobs.WaitForStepAsync(deployment.Client, id, 20);
         Assert.False(following.IsCompleted || json.IsCompleted, "a client stopped waiting before the fault");
 
         api.Kill();
         var clock = Stopwatch.StartNew();
         // The in-process API (same database) watches the worker finish the job while the clients' API is down.
-        var finished = await FaultJobs.WaitForEndAsync(client, id, TimeSpan.FromSeconds(120));
+        var finished = await FaultJobs.WaitForEndAsync(deployment.Client, id, TimeSpan.FromSeconds(120));
         Assert.Equal("succeeded", finished["status"]!.GetValue<string>());
         Assert.False(following.IsCompleted || json.IsCompleted, "a client gave up while the API was down");
-        var restarted = await stack.StartApiAsync(api.Port);
+        var restarted = await deployment.Stack.StartApiAsync(api.Port);
         output.WriteLine($"API down for {clock.Elapsed.TotalSeconds:F1} s");
 
         foreach (var (name, run) in new[] { ("--follow", following), ("--output json", json) })
@@ -67,7 +56,7 @@ public sealed class ApiRestartTests(ITestOutputHelper output) : IAsyncLifetime
 
         // Everything the job stored is served by the restarted process: the job, its timeline, every step's loss, its checkpoints.
         using var http = new HttpClient { BaseAddress = new Uri(restarted.BaseUrl) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", deployment.Key);
         var job = (await http.GetFromJsonAsync<JsonObject>($"/v1/jobs/{id}"))!;
         Assert.Equal("succeeded", job["status"]!.GetValue<string>());
         var events = await FaultJobs.EventsAsync(http, id);
@@ -77,7 +66,7 @@ public sealed class ApiRestartTests(ITestOutputHelper output) : IAsyncLifetime
         var checkpoints = (await http.GetFromJsonAsync<JsonArray>($"/v1/jobs/{id}/checkpoints"))!;
         Assert.Contains(checkpoints, c => c!["step"]!.GetValue<long>() == Steps);
 
-        // The help says so.
+        // The help names the option and its bound.
         var help = new StringWriter();
         Assert.Equal(ExitCodes.Ok, await CliApp.RunAsync(["jobs", "wait", "--help"], help, help));
         Assert.Contains("--retry-for SECONDS", help.ToString());
@@ -88,7 +77,7 @@ public sealed class ApiRestartTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task<(int Code, string Stdout, string Stderr)> Tpccma(string url, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "tpccma.dll"), .. args, "--url", url, "--key", key]) info.ArgumentList.Add(arg);
+        foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "tpccma.dll"), .. args, "--url", url, "--key", deployment.Key]) info.ArgumentList.Add(arg);
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start tpccma");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -13,30 +13,20 @@ namespace TpcCma.Service.Tests.Reliability;
 public sealed class DatabaseRestartTests(ThrowawayPostgres postgres, ITestOutputHelper output) : IClassFixture<ThrowawayPostgres>, IAsyncLifetime
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(6);
-    private ServiceStack stack = null!;
-    private HttpClient client = null!;
-    private string dataset = "";
-    private string model = "";
+    private readonly FaultDeployment deployment = new(postgres.ServerConnectionString);
 
-    public async Task InitializeAsync()
-    {
-        stack = new ServiceStack(postgresServer: postgres.ServerConnectionString);
-        await stack.InitializeAsync();
-        client = stack.Client(await stack.CreateUserKeyAsync("restart"));
-        dataset = await stack.RegisterShapesAsync(client, count: 64);
-        model = await stack.RegisterTinyModelAsync(client);
-    }
+    public Task InitializeAsync() => deployment.InitializeAsync();
 
-    public Task DisposeAsync() => stack.DisposeAsync();
+    public Task DisposeAsync() => deployment.DisposeAsync();
 
     [Fact]
     public async Task Restart_MidRun_WorkerTrainsOn_AndEveryMetricStepIsStoredOnce()
     {
         const int steps = 150;
-        var worker = await stack.StartWorkerAsync("node-a");
-        var id = await FaultJobs.SubmitAsync(client, model, dataset, steps, checkpointEvery: 20);
-        var beforeOutage = await FaultJobs.WaitForStepAsync(client, id, 15);
-        var checkpoints = new ArtifactPaths(stack.ArtifactRoot).CheckpointDirectory(Guid.Parse(id));
+        var worker = await deployment.Stack.StartWorkerAsync("node-a");
+        var id = await deployment.SubmitAsync(steps, checkpointEvery: 20);
+        var beforeOutage = await FaultJobs.WaitForStepAsync(deployment.Client, id, 15);
+        var checkpoints = new ArtifactPaths(deployment.Stack.ArtifactRoot).CheckpointDirectory(Guid.Parse(id));
 
         long trainedTo = 0;
         await RestartAsync(async () =>
@@ -60,10 +50,10 @@ public sealed class DatabaseRestartTests(ThrowawayPostgres postgres, ITestOutput
     public async Task ServerDown_WhenTheJobFinishes_ItsBufferedProgressAndOutcomeAreWrittenOnceItIsBack()
     {
         const int steps = 60;
-        var worker = await stack.StartWorkerAsync("node-a");
-        var id = await FaultJobs.SubmitAsync(client, model, dataset, steps, checkpointEvery: 20);
-        await FaultJobs.WaitForStepAsync(client, id, 10);
-        var finalModel = Path.Combine(new ArtifactPaths(stack.ArtifactRoot).JobDirectory(Guid.Parse(id)), "final", "model.safetensors");
+        var worker = await deployment.Stack.StartWorkerAsync("node-a");
+        var id = await deployment.SubmitAsync(steps, checkpointEvery: 20);
+        await FaultJobs.WaitForStepAsync(deployment.Client, id, 10);
+        var finalModel = Path.Combine(new ArtifactPaths(deployment.Stack.ArtifactRoot).JobDirectory(Guid.Parse(id)), "final", "model.safetensors");
 
         await RestartAsync(async () =>
         {
@@ -75,6 +65,20 @@ public sealed class DatabaseRestartTests(ThrowawayPostgres postgres, ITestOutput
         });
 
         await AssertSucceededOnceAsync(id, steps, worker);
+    }
+
+    [Fact]
+    public async Task Restart_WhileTheWorkerIsIdle_TheNextJobRunsOnce()
+    {
+        const int steps = 20;
+        var worker = await deployment.Stack.StartWorkerAsync("node-a");
+        await Task.Delay(TimeSpan.FromSeconds(3));   // its pooled connections (Hangfire's polls, heartbeats) are open
+        await RestartAsync(() => Task.Delay(TimeSpan.FromSeconds(3)));
+        var id = await deployment.SubmitAsync(steps, checkpointEvery: 10);
+        var job = await FaultJobs.WaitForEndAsync(deployment.Client, id, TimeSpan.FromSeconds(120));
+        Assert.True(job["status"]!.GetValue<string>() == "succeeded", $"{job.ToJsonString()}\n{worker.Output}");
+        Assert.Equal(1, job["attempts"]!.GetValue<int>());
+        Assert.Equal(FaultJobs.AllSteps(steps), await FaultJobs.LossStepsAsync(deployment.Client, id));
     }
 
     /// <summary>Stops the server, runs <paramref name="whileDown"/>, and always starts it again.</summary>
@@ -94,20 +98,15 @@ public sealed class DatabaseRestartTests(ThrowawayPostgres postgres, ITestOutput
     /// <summary>Succeeded on its first and only start, with every step's loss once, as Hangfire records it too.</summary>
     private async Task AssertSucceededOnceAsync(string id, int steps, ServiceProcess worker)
     {
-        var job = await FaultJobs.WaitForEndAsync(client, id, TimeSpan.FromSeconds(180));
+        var job = await FaultJobs.WaitForEndAsync(deployment.Client, id, TimeSpan.FromSeconds(180));
         Assert.True(job["status"]!.GetValue<string>() == "succeeded", $"{job.ToJsonString()}\n{worker.Output}");
         Assert.Equal(steps, job["step"]!.GetValue<long>());
         Assert.Equal(1, job["attempts"]!.GetValue<int>());
-        var events = await FaultJobs.EventsAsync(client, id);
+        var events = await FaultJobs.EventsAsync(deployment.Client, id);
         Assert.Equal(["queued", "running", "succeeded"], FaultJobs.Statuses(events));
         Assert.Empty(events.OfKind("resumed"));
-        Assert.Equal(FaultJobs.AllSteps(steps), await FaultJobs.LossStepsAsync(client, id));
+        Assert.Equal(FaultJobs.AllSteps(steps), await FaultJobs.LossStepsAsync(deployment.Client, id));
         Assert.Contains($"Writing progress of job {id} failed", worker.Output);   // the worker did meet the outage
-
-        await using var connection = new NpgsqlConnection(stack.ConnectionString);
-        await connection.OpenAsync();
-        await using var query = new NpgsqlCommand("SELECT j.statename FROM hangfire.job j JOIN jobs t ON t.\"HangfireJobId\" = j.id::text WHERE t.\"Id\" = @id", connection);
-        query.Parameters.AddWithValue("id", Guid.Parse(id));
-        Assert.Equal("Succeeded", await query.ExecuteScalarAsync());
+        Assert.Equal(("Succeeded", false), await FaultJobs.HangfireAsync(deployment.Stack.ConnectionString, id));
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Npgsql;
 using TpcCma.Service.Tests.Infrastructure;
 
 namespace TpcCma.Service.Tests.Reliability;
@@ -81,6 +82,25 @@ internal static class FaultJobs
     {
         var loss = (await client.GetFromJsonAsync<JsonArray>($"/v1/jobs/{id}/metrics?names=loss"))!.Single()!;
         return loss["steps"]!.AsArray().Select(s => s!.GetValue<long>()).ToList();
+    }
+
+    /// <summary>
+    /// The job's Hangfire state (e.g. <c>Processing</c>, <c>Succeeded</c>) and whether it waits in a queue for the
+    /// next worker to fetch it (a row of Hangfire's job queue that no worker holds).
+    /// </summary>
+    public static async Task<(string State, bool Queued)> HangfireAsync(string connectionString, string id)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand(
+            """
+            SELECT h.statename, EXISTS (SELECT 1 FROM hangfire.jobqueue q WHERE q.jobid = h.id AND q.fetchedat IS NULL)
+            FROM hangfire.job h JOIN jobs t ON t."HangfireJobId" = h.id::text WHERE t."Id" = @id
+            """, connection);
+        query.Parameters.AddWithValue("id", Guid.Parse(id));
+        await using var row = await query.ExecuteReaderAsync();
+        Assert.True(await row.ReadAsync(), $"job {id} has no Hangfire job");
+        return (row.GetString(0), row.GetBoolean(1));
     }
 
     /// <summary>1..n: every step once, in order, none missing.</summary>

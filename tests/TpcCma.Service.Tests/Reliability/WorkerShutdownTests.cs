@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using TpcCma.Service.Hosting;
-using TpcCma.Service.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace TpcCma.Service.Tests.Reliability;
@@ -15,28 +14,19 @@ public sealed class WorkerShutdownTests(ITestOutputHelper output) : IAsyncLifeti
 {
     private const int Steps = 100;
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(new HangfireSettings().ShutdownTimeoutSeconds);
-    private readonly ServiceStack stack = new();
-    private HttpClient client = null!;
-    private string dataset = "";
-    private string model = "";
+    private readonly FaultDeployment deployment = new();
 
-    public async Task InitializeAsync()
-    {
-        await stack.InitializeAsync();
-        client = stack.Client(await stack.CreateUserKeyAsync("shutdown"));
-        dataset = await stack.RegisterShapesAsync(client, count: 64);
-        model = await stack.RegisterTinyModelAsync(client);
-    }
+    public Task InitializeAsync() => deployment.InitializeAsync();
 
-    public Task DisposeAsync() => stack.DisposeAsync();
+    public Task DisposeAsync() => deployment.DisposeAsync();
 
     [Fact]
     public async Task Sigterm_MidRun_CheckpointsThatStepAndHandsBack_NextWorkerResumesThere_WithContiguousMetrics()
     {
-        var first = await stack.StartWorkerAsync("node-a");
+        var first = await deployment.Stack.StartWorkerAsync("node-a");
         // Periodic checkpoints every 20 steps: the resume must use the one written on the way out, not an older one.
-        var id = await FaultJobs.SubmitAsync(client, model, dataset, Steps, checkpointEvery: 20);
-        var atSignal = await FaultJobs.WaitForStepAsync(client, id, 30);
+        var id = await deployment.SubmitAsync(Steps, checkpointEvery: 20);
+        var atSignal = await FaultJobs.WaitForStepAsync(deployment.Client, id, 30);
 
         var clock = Stopwatch.StartNew();
         first.Terminate();
@@ -45,28 +35,31 @@ public sealed class WorkerShutdownTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Equal(0, first.ExitCode);
         Assert.Contains("handed back at shutdown", first.Output);
 
-        // Handed back: still running (no failure, no cancel), with a checkpoint of the step the signal landed on.
-        var handedBack = (await FaultJobs.TryGetAsync(client, id))!;
+        // Handed back: still running (no failure, no cancel) and back in Hangfire's queue, with a checkpoint of the step the signal landed on.
+        var handedBack = (await FaultJobs.TryGetAsync(deployment.Client, id))!;
         Assert.Equal("running", handedBack["status"]!.GetValue<string>());
-        var events = await FaultJobs.EventsAsync(client, id);
+        Assert.True((await FaultJobs.HangfireAsync(deployment.Stack.ConnectionString, id)).Queued, "the job is not back in Hangfire's queue");
+        var events = await FaultJobs.EventsAsync(deployment.Client, id);
         Assert.Equal(["queued", "running"], FaultJobs.Statuses(events));
         // The trainer stops at a step boundary and checkpoints it (unless a periodic checkpoint of that very step exists).
         var exitStep = Assert.Single(events.OfKind("cancelled"))["step"]!.GetValue<long>();
         Assert.True(exitStep >= atSignal, $"the run stopped at step {exitStep}, before the step {atSignal} seen when SIGTERM was sent");
-        var recorded = (await client.GetFromJsonAsync<JsonArray>($"/v1/jobs/{id}/checkpoints"))!.Select(c => c!["step"]!.GetValue<long>()).ToList();
+        output.WriteLine($"stopped and checkpointed at step {exitStep}");
+        var recorded = (await deployment.Client.GetFromJsonAsync<JsonArray>($"/v1/jobs/{id}/checkpoints"))!.Select(c => c!["step"]!.GetValue<long>()).ToList();
         Assert.Equal(exitStep, recorded.Max());
         Assert.Contains(recorded, step => step < exitStep);   // an older checkpoint exists, and is not the one resumed from
 
         clock.Restart();
-        await stack.StartWorkerAsync("node-b");
-        var job = await ServiceStack.WaitForStatusAsync(client, id, TimeSpan.FromSeconds(180), "succeeded", "failed", "cancelled");
+        await deployment.Stack.StartWorkerAsync("node-b");
+        var job = await FaultJobs.WaitForEndAsync(deployment.Client, id, TimeSpan.FromSeconds(180));
         output.WriteLine($"node-b finished the job {clock.Elapsed.TotalSeconds:F1} s after it started");
         Assert.True(job["status"]!.GetValue<string>() == "succeeded", job.ToJsonString());
         Assert.Equal(2, job["attempts"]!.GetValue<int>());
 
-        events = await FaultJobs.EventsAsync(client, id);
+        events = await FaultJobs.EventsAsync(deployment.Client, id);
         Assert.Equal(["queued", "running", "running", "succeeded"], FaultJobs.Statuses(events));
         Assert.Equal(exitStep, Assert.Single(events.OfKind("resumed"))["step"]!.GetValue<long>());
-        Assert.Equal(FaultJobs.AllSteps(Steps), await FaultJobs.LossStepsAsync(client, id));
+        Assert.Equal(FaultJobs.AllSteps(Steps), await FaultJobs.LossStepsAsync(deployment.Client, id));
+        Assert.Equal(("Succeeded", false), await FaultJobs.HangfireAsync(deployment.Stack.ConnectionString, id));
     }
 }
