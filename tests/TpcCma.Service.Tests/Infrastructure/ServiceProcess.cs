@@ -69,7 +69,6 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     public int Port => new Uri(BaseUrl).Port;
-    public bool HasExited => process.HasExited;
     public int ExitCode => process.ExitCode;
 
     /// <summary>SIGKILL: the process dies mid-work with no chance to clean up.</summary>

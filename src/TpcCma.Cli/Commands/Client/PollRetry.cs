@@ -15,8 +15,7 @@ public sealed class PollRetry(TimeSpan budget, TextWriter log)
     public const double DefaultSeconds = 120;
     public const string Usage = "[--retry-for SECONDS]";
 
-    /// <summary>The first pause after a failed poll; tests shorten it.</summary>
-    public static TimeSpan FirstDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(5);
 
     /// <summary>Seconds from <c>--retry-for</c> (0 turns retrying off).</summary>
