@@ -67,12 +67,37 @@ public sealed class CheckpointExports
         var info = new FileInfo(path);
         var shaFile = path + ".sha256";
         string sha;
-        if (File.Exists(shaFile) && File.GetLastWriteTimeUtc(shaFile) >= info.LastWriteTimeUtc) sha = (await File.ReadAllTextAsync(shaFile, ct)).Trim();
+        if (File.Exists(shaFile) && File.GetLastWriteTimeUtc(shaFile) >= info.LastWriteTimeUtc
+            && (await File.ReadAllTextAsync(shaFile, ct)).Trim() is { Length: Sha256HexLength } cached)
+        {
+            sha = cached;
+        }
         else
         {
             await using (var stream = File.OpenRead(path)) sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
-            await File.WriteAllTextAsync(shaFile, sha, ct);
+            await TryCacheAsync(shaFile, sha, ct);
         }
         return new ExportedFile(path, info.Length, sha, contentType, fileName);
+    }
+
+    private const int Sha256HexLength = 64;
+
+    /// <summary>
+    /// The side file is only a cache: on a full or read-only disk the checkpoint is still served (and hashed again
+    /// next time). Written under a temporary name and renamed, so a failed write never leaves a truncated hash behind.
+    /// </summary>
+    private static async Task TryCacheAsync(string shaFile, string sha, CancellationToken ct)
+    {
+        var partial = $"{shaFile}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            await File.WriteAllTextAsync(partial, sha, ct);
+            File.Move(partial, shaFile, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(partial); }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { }
+        }
     }
 }

@@ -26,17 +26,11 @@ public sealed class LiveDeployment : IAsyncLifetime
         Dataset = await Stack.RegisterShapesAsync(Http, count: 64);
         Model = await Stack.RegisterTinyModelAsync(Http);
         await Stack.StartWorkerAsync("node-live");
-        Api = await ServiceProcess.StartAsync("api", Stack.ConnectionString, Stack.ArtifactRoot, new Dictionary<string, string>
-        {
-            ["Service:DataRoot"] = Stack.DataRoot,
-            ["Auth:AdminKey"] = ServiceStack.AdminKey,
-            ["Auth:KeyCacheSeconds"] = "1",
-        });
+        Api = await Stack.StartApiAsync();
     }
 
     public async Task DisposeAsync()
     {
-        if (Api is not null) await Api.DisposeAsync();
         await Stack.DisposeAsync();
         try { Directory.Delete(WorkFolder, recursive: true); } catch (IOException) { }
     }

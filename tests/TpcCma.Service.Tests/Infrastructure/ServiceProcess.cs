@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace TpcCma.Service.Tests.Infrastructure;
@@ -21,10 +22,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         BaseUrl = baseUrl;
     }
 
+    /// <param name="port">The port to listen on (a restarted API keeps its address); a free one when null.</param>
     public static async Task<ServiceProcess> StartAsync(string mode, string connectionString, string artifactRoot,
-        IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null)
+        IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null, int? port = null)
     {
-        var port = FreePort();
+        port ??= FreePort();
         var dll = Path.Combine(AppContext.BaseDirectory, "TpcCma.Service.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { dll, "--mode", mode, "--urls", $"http://127.0.0.1:{port}" }) info.ArgumentList.Add(arg);
@@ -66,8 +68,32 @@ public sealed class ServiceProcess : IAsyncDisposable
         throw new TimeoutException($"service not healthy after {timeout}:\n{Output}");
     }
 
+    public int Port => new Uri(BaseUrl).Port;
+    public int ExitCode => process.ExitCode;
+
     /// <summary>SIGKILL: the process dies mid-work with no chance to clean up.</summary>
     public void Kill() { if (!process.HasExited) process.Kill(entireProcessTree: true); }
+
+    /// <summary>SIGTERM, as an orchestrator stopping a node sends it: the host shuts down gracefully.</summary>
+    public void Terminate()
+    {
+        if (!process.HasExited && kill(process.Id, SigTerm) != 0 && !process.HasExited)
+            throw new InvalidOperationException($"kill({process.Id}, SIGTERM) failed with errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <returns>Whether the process exited within <paramref name="timeout"/>.</returns>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try { await process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { return false; }
+        return true;
+    }
+
+    private const int SigTerm = 15;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
 
     public async ValueTask DisposeAsync()
     {
@@ -76,7 +102,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.Dispose();
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

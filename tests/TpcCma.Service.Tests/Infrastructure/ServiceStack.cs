@@ -9,14 +9,15 @@ namespace TpcCma.Service.Tests.Infrastructure;
 
 /// <summary>
 /// A whole deployment for one test class: a fresh PostgreSQL database, data and artifact roots, an admin key,
-/// the API in-process and, on demand, worker processes of their own.
+/// the API in-process and, on demand, worker and API processes of their own.
 /// </summary>
 /// <param name="settings">Extra configuration for the in-process API (e.g. a low <c>Auth:RequestsPerSecond</c>).</param>
-public sealed class ServiceStack(IReadOnlyDictionary<string, string>? settings = null) : IAsyncLifetime
+/// <param name="postgresServer">The PostgreSQL server to create the database on; the shared test server when null.</param>
+public sealed class ServiceStack(IReadOnlyDictionary<string, string>? settings = null, string? postgresServer = null) : IAsyncLifetime
 {
     public const string AdminKey = "tpc_test_admin_key_0123456789abcdef";
-    private readonly TestDatabase database = new();
-    private readonly List<ServiceProcess> workers = [];
+    private readonly TestDatabase database = new(postgresServer);
+    private readonly List<ServiceProcess> processes = [];
     private readonly IReadOnlyDictionary<string, string>? extraSettings = settings;
 
     public string DataRoot { get; } = Directory.CreateTempSubdirectory("tpccma-data-").FullName;
@@ -37,7 +38,7 @@ public sealed class ServiceStack(IReadOnlyDictionary<string, string>? settings =
 
     public async Task DisposeAsync()
     {
-        foreach (var worker in workers) await worker.DisposeAsync();
+        foreach (var process in processes) await process.DisposeAsync();
         await Api.DisposeAsync();
         await database.DisposeAsync();
         foreach (var dir in new[] { DataRoot, ArtifactRoot }) try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
@@ -59,8 +60,19 @@ public sealed class ServiceStack(IReadOnlyDictionary<string, string>? settings =
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string>()) all[k] = v;
         var worker = await ServiceProcess.StartAsync("worker", ConnectionString, ArtifactRoot, all);
-        workers.Add(worker);
+        processes.Add(worker);
         return worker;
+    }
+
+    /// <summary>An API node as its own process, reachable over a real socket; <paramref name="port"/> restarts one at its old address.</summary>
+    public async Task<ServiceProcess> StartApiAsync(int? port = null)
+    {
+        var api = await ServiceProcess.StartAsync("api", ConnectionString, ArtifactRoot, new Dictionary<string, string>
+        {
+            ["Service:DataRoot"] = DataRoot, ["Auth:AdminKey"] = AdminKey, ["Auth:KeyCacheSeconds"] = "1",
+        }, port: port);
+        processes.Add(api);
+        return api;
     }
 
     /// <summary>A normal user's key, created through the API by the admin.</summary>

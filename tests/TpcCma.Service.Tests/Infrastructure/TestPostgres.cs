@@ -6,11 +6,14 @@ namespace TpcCma.Service.Tests.Infrastructure;
 /// A fresh database on the project-local PostgreSQL (scripts/postgres.sh start) for one test class, dropped afterwards.
 /// <c>TPCCMA_TEST_PG</c> overrides the server's connection string.
 /// </summary>
-public sealed class TestDatabase : IAsyncLifetime
+/// <param name="server">Another server's connection string (e.g. a <see cref="ThrowawayPostgres"/>); the shared one when null.</param>
+public sealed class TestDatabase(string? server = null) : IAsyncLifetime
 {
-    private static readonly string ServerConnectionString =
+    private static readonly string SharedServer =
         Environment.GetEnvironmentVariable("TPCCMA_TEST_PG")
         ?? $"Host=127.0.0.1;Port={Environment.GetEnvironmentVariable("TPCCMA_PG_PORT") ?? "55432"};Username=postgres;Database=postgres";
+
+    private string ServerConnectionString { get; } = server ?? SharedServer;
 
     public string Name { get; } = "test_" + Guid.NewGuid().ToString("N")[..16];
 

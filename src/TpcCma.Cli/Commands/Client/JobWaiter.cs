@@ -6,7 +6,8 @@ namespace TpcCma.Cli.Commands.Client;
 
 /// <summary>
 /// Follows a job (or a sweep) until it ends, by polling: a pipeline step must survive proxies that cut long
-/// streams. The outcome becomes the exit code: succeeded 0, failed 1, cancelled 3, still running at the deadline 4.
+/// streams and restarts of the service (<see cref="PollRetry"/>). The outcome becomes the exit code: succeeded 0,
+/// failed 1, cancelled 3, still running at the deadline 4.
 /// </summary>
 public static class JobWaiter
 {
@@ -30,19 +31,21 @@ public static class JobWaiter
     }
 
     /// <summary>Waits for the job; with <paramref name="follow"/> also prints its events and loss as they come.</summary>
-    public static async Task<(int ExitCode, JsonNode Job)> WaitAsync(ServiceClient client, ClientOutput output, string id, bool follow, TimeSpan? timeout, CancellationToken ct)
+    public static async Task<(int ExitCode, JsonNode Job)> WaitAsync(ServiceClient client, ClientOutput output, string id, bool follow,
+        TimeSpan? timeout, PollRetry retry, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
+        Task<JsonNode> Poll(string path) => retry.GetAsync(client, path, timeout - clock.Elapsed, ct);
         long lastEvent = 0, lastStep = -1;
         while (true)
         {
-            var job = await client.GetAsync($"/v1/jobs/{id}", ct);
+            var job = await Poll($"/v1/jobs/{id}");
             var status = job["status"]?.GetValue<string>();
             var step = job["step"]?.GetValue<long>() ?? 0;
             var total = Math.Max(1, job["total_steps"]?.GetValue<long>() ?? 1);
             if (follow)
             {
-                var events = await client.GetAsync($"/v1/jobs/{id}/events?after={lastEvent}", ct);
+                var events = await Poll($"/v1/jobs/{id}/events?after={lastEvent}");
                 foreach (var e in events["data"]?.AsArray() ?? [])
                 {
                     lastEvent = e!["id"]!.GetValue<long>();
@@ -53,7 +56,7 @@ public static class JobWaiter
             if (step != lastStep || IsTerminal(status))
             {
                 lastStep = step;
-                var loss = follow ? await LastLossAsync(client, id, ct) : null;
+                var loss = follow ? LastLoss(await Poll($"/v1/jobs/{id}/metrics?names=loss")) : null;
                 output.Progress((double)step / total, string.Create(CultureInfo.InvariantCulture,
                     $"{id[..8]} {status} {job["phase"]?.GetValue<string>() ?? "-"} step {step}/{total}{(loss is null ? "" : $" loss {loss:F4}")}"));
             }
@@ -72,9 +75,8 @@ public static class JobWaiter
         }
     }
 
-    private static async Task<double?> LastLossAsync(ServiceClient client, string id, CancellationToken ct)
+    private static double? LastLoss(JsonNode series)
     {
-        var series = await client.GetAsync($"/v1/jobs/{id}/metrics?names=loss", ct);
         var values = series.AsArray().FirstOrDefault()?["values"]?.AsArray();
         return values is { Count: > 0 } ? values[^1]!.GetValue<double>() : null;
     }

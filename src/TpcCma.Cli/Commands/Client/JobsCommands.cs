@@ -8,8 +8,8 @@ public static class JobsCommands
     public static IReadOnlyList<CliCommand> All { get; } =
     [
         ClientCommand.Create("jobs submit", "Submit a job (the POST /v1/jobs body in FILE); --wait exits with its outcome",
-            "FILE [--wait] [--follow] [--timeout SECONDS] [--idempotency-key KEY]", Submit, "wait", "follow"),
-        ClientCommand.Create("jobs wait", "Wait for a job to end; exits with its outcome", "ID [--follow] [--timeout SECONDS]", Wait, "follow"),
+            $"FILE [--wait] [--follow] [--timeout SECONDS] {PollRetry.Usage} [--idempotency-key KEY]", Submit, "wait", "follow"),
+        ClientCommand.Create("jobs wait", WaitSummary, $"ID [--follow] [--timeout SECONDS] {PollRetry.Usage}", Wait, "follow"),
         ClientCommand.Create("jobs get", "Show a job", "ID", Get),
         ClientCommand.Create("jobs list", "List jobs, newest first", "[--status STATUS] [--search TEXT] [--sweep ID] [--limit N]", List),
         ClientCommand.Create("jobs cancel", "Cancel a job", "ID", Cancel),
@@ -17,11 +17,15 @@ public static class JobsCommands
         ClientCommand.Create("jobs metrics", "A job's curves (last value of each, or every point with --output json)", "ID [--names a,b] [--since-step N]", Metrics),
     ];
 
+    private const string WaitSummary = "Wait for a job to end; exits with its outcome. Refused or dropped connections and 429/502/503/504 "
+        + "(a restarting service) are retried with backoff for up to --retry-for seconds (default 120)";
+
     private static async Task<int> Submit(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
     {
         var body = ClientCommand.ReadJsonFile(ClientCommand.Positional(args, 0, "FILE (the job request as JSON)"));
         bool wait = args.Flag("wait"), follow = args.Flag("follow");
         var timeout = JobWaiter.Timeout(args);
+        var retry = PollRetry.From(args, output);
         var idempotencyKey = args.Optional("idempotency-key");
         ClientCommand.RejectUnknown(args);
 
@@ -35,7 +39,7 @@ public static class JobsCommands
             return ExitCodes.Ok;
         }
         output.Log.WriteLine($"submitted job {id} ({job["name"]})");
-        var (code, final) = await JobWaiter.WaitAsync(client, output, id, follow, timeout, ct);
+        var (code, final) = await JobWaiter.WaitAsync(client, output, id, follow, timeout, retry, ct);
         output.Document(final, () => PrintJob(output, final));
         return code;
     }
@@ -45,9 +49,10 @@ public static class JobsCommands
         var id = ClientCommand.Positional(args, 0, "job ID");
         var follow = args.Flag("follow");
         var timeout = JobWaiter.Timeout(args);
+        var retry = PollRetry.From(args, output);
         ClientCommand.RejectUnknown(args);
-        await client.GetAsync($"/v1/jobs/{Uri.EscapeDataString(id)}", ct);   // an unknown id is exit 2, not a wait
-        var (code, final) = await JobWaiter.WaitAsync(client, output, id, follow, timeout, ct);
+        await retry.GetAsync(client, $"/v1/jobs/{Uri.EscapeDataString(id)}", timeout, ct);   // an unknown id is exit 2, not a wait
+        var (code, final) = await JobWaiter.WaitAsync(client, output, id, follow, timeout, retry, ct);
         output.Document(final, () => PrintJob(output, final));
         return code;
     }

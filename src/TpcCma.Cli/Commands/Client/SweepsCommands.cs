@@ -9,7 +9,7 @@ public static class SweepsCommands
     public static IReadOnlyList<CliCommand> All { get; } =
     [
         ClientCommand.Create("sweeps submit", "Submit a sweep (the POST /v1/sweeps body in FILE); --wait exits with its outcome",
-            "FILE [--wait] [--timeout SECONDS]", Submit, "wait"),
+            $"FILE [--wait] [--timeout SECONDS] {PollRetry.Usage}", Submit, "wait"),
         ClientCommand.Create("sweeps get", "Show a sweep, its jobs and its report", "ID", Get),
     ];
 
@@ -18,6 +18,7 @@ public static class SweepsCommands
         var body = ClientCommand.ReadJsonFile(ClientCommand.Positional(args, 0, "FILE (the sweep request as JSON)"));
         var wait = args.Flag("wait");
         var timeout = JobWaiter.Timeout(args);
+        var retry = PollRetry.From(args, output);
         ClientCommand.RejectUnknown(args);
         var sweep = await client.PostAsync("/v1/sweeps", body, ct);
         if (!wait)
@@ -30,7 +31,7 @@ public static class SweepsCommands
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            sweep = await client.GetAsync($"/v1/sweeps/{id}", ct);
+            sweep = await retry.GetAsync(client, $"/v1/sweeps/{id}", timeout - clock.Elapsed, ct);
             var status = sweep["status"]?.GetValue<string>();
             var jobs = JobsOf(sweep).ToList();
             var done = jobs.Count(j => JobWaiter.IsTerminal(j["status"]?.GetValue<string>()));
