@@ -46,7 +46,7 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
         await using var progress = new JobProgressWriter(dbs, jobId, log);
         JobObserver? observer = null;
         await using var uploads = artifacts.StartUploads(jobId, uploaded => observer!.Record(uploaded));
-        observer = new JobObserver(progress, paths, uploads);
+        observer = new JobObserver(progress, paths, uploads, () => shutdown.IsCancellationRequested || lease.Lost.IsCancellationRequested);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
         var watcher = WatchForCancelAsync(jobId, cancel, lease.Lost);
         var request = new RunRequest(spec, outputDirectory, DeviceFor(options), hub.Options);

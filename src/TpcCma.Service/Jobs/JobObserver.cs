@@ -11,15 +11,18 @@ namespace TpcCma.Service.Jobs;
 /// <summary>
 /// Translates the trainer's callbacks into progress items; returns at once (the writer does the I/O). With a shared
 /// store (<paramref name="uploads"/>), a checkpoint is recorded only once its upload is complete, so every recorded
-/// checkpoint can be downloaded and resumed from on any node.
+/// checkpoint can be downloaded and resumed from on any node. <paramref name="handingBack"/> tells a stop for a
+/// worker going away (the job continues elsewhere) from a user's cancel.
 /// </summary>
-public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths, CheckpointUploads? uploads = null) : IRunObserver
+public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths, CheckpointUploads? uploads = null, Func<bool>? handingBack = null) : IRunObserver
 {
     public static string PhaseName(TrainingPhase phase) => phase.ToString().ToLowerInvariant();
 
     public void OnEvent(TrainingEvent e)
     {
         if (e.Kind == "resumed") progress.Post(new JobProgressWriter.Rewind(e.Step));
+        if (e.Kind == "cancelled" && handingBack?.Invoke() == true)
+            e = e with { Kind = "handed_back", Message = $"stopped after {e.Step} steps: the worker is shutting down; the next worker resumes from this step's checkpoint" };
         object? data = e.Transition is { } t ? new { from = PhaseName(t.From), to = PhaseName(t.To), reason = t.Reason } : null;
         progress.Post(new JobProgressWriter.Event(e.Kind, e.Step, e.Message, data));
         if (e.Transition is { } transition) progress.Post(new JobProgressWriter.Progress(e.Step, PhaseName(transition.To)));
