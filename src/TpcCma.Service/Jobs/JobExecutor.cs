@@ -27,20 +27,11 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
         var node = options.EffectiveNodeName;
         // Every log line written while this job runs (progress writer, uploads, database retries) carries its id.
         using var logScope = log.BeginScope(new Dictionary<string, object> { ["JobId"] = jobId, ["Node"] = node });
-        await using var lease = await leases.AcquireAsync(jobId, node, shutdown);
+        await using var lease = await DatabaseRetry.RunAsync(() => leases.AcquireAsync(jobId, node, shutdown), log, jobId, shutdown);
         if (lease is null) return;   // ended already, or running on a live worker: this start is a duplicate
         using var running = ServiceMetrics.JobRunning();
 
-        TrainingSpec spec;
-        await using (var db = await dbs.CreateDbContextAsync(shutdown))
-        {
-            var job = await db.Jobs.FirstAsync(j => j.Id == jobId, shutdown);
-            spec = TrainingSpec.FromJson(job.Spec);
-            job.MarkRunning(DateTimeOffset.UtcNow);
-            db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = $"running on {node} (attempt {job.Attempts})", Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
-            await db.SaveChangesAsync(shutdown);
-            log.LogInformation("Job {JobId} ({Kind}) running on {Node}, attempt {Attempt}", jobId, job.Kind, node, job.Attempts);
-        }
+        var spec = await DatabaseRetry.RunAsync(() => MarkRunningAsync(jobId, node, shutdown), log, jobId, shutdown);
 
         var outputDirectory = paths.JobDirectory(jobId);
         await using var progress = new JobProgressWriter(dbs, jobId, log);
@@ -88,6 +79,18 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
             await cancel.CancelAsync();
             await watcher;
         }
+    }
+
+    private async Task<TrainingSpec> MarkRunningAsync(Guid jobId, string node, CancellationToken ct)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var job = await db.Jobs.FirstAsync(j => j.Id == jobId, ct);
+        var spec = TrainingSpec.FromJson(job.Spec);
+        job.MarkRunning(DateTimeOffset.UtcNow);
+        db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = $"running on {node} (attempt {job.Attempts})", Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
+        await db.SaveChangesAsync(ct);
+        log.LogInformation("Job {JobId} ({Kind}) running on {Node}, attempt {Attempt}", jobId, job.Kind, node, job.Attempts);
+        return spec;
     }
 
     /// <summary>A cancel request arrives as the row's status; the trainer checks the token every step.</summary>
