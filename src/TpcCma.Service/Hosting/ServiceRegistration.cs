@@ -38,6 +38,7 @@ public static class ServiceRegistration
         services.AddHostedService<DatabaseMigrator>();
         services.AddHostedService<AdminKeySeeder>();
         services.AddProblemDetails();
+        builder.AddRequestBodyLimits();
         services.AddMemoryCache();
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -99,6 +100,7 @@ public static class ServiceRegistration
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestBodyLimits();
         app.MapHealthApi();
         if (!options.RunsApi) return;
         app.UseAuthentication();
