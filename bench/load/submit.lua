@@ -15,9 +15,14 @@ local function now_ms()
   return tonumber(now.tv_sec) * 1000 + tonumber(now.tv_nsec) / 1e6
 end
 
-local function env(name) return assert(os.getenv(name), name .. " is not set") end
+local function env(name)
+  local value = os.getenv(name)
+  assert(value, name .. " is not set")
+  return value
+end
 
 wrk.method = "POST"
+wrk.path = "/v1/jobs"
 wrk.headers["Authorization"] = "Bearer " .. env("TPCCMA_LOAD_KEY")
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = string.format('{"name": "load", "base_model": "%s", "dataset": "%s", "spec": {"steps": 5, "batch_size": 8}}',
