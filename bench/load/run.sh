@@ -67,11 +67,16 @@ job=$(post /v1/jobs "{\"base_model\": \"$model\", \"dataset\": \"$dataset\", \"s
 export TPCCMA_LOAD_KEY=$key TPCCMA_LOAD_JOB=$job TPCCMA_LOAD_MODEL=$model TPCCMA_LOAD_DATASET=$dataset
 
 failed=0
-# check NAME FILE: prints the RESULT line of a wrk run and fails the script when it counted any error.
+# The API's CPU time (user + system) in ms: per request, it is a cost the other load on a shared machine does not change.
+api_cpu_ms() { awk -v tck="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / tck) }' "/proc/$api_pid/stat"; }
+# check NAME FILE CPU_MS_BEFORE: prints the RESULT line of a wrk run and the API's CPU per request; fails the
+# script when wrk counted any error.
 check() {
   local line; line=$(grep '^RESULT ' "$2" || true)
   [ -n "$line" ] || { echo "$1: wrk printed no result; see $2" >&2; failed=1; return; }
-  echo "$1: ${line#RESULT }"
+  local requests; requests=$(sed -E 's/.* requests=([0-9]+).*/\1/' <<<"$line")
+  local cpu=$(( $(api_cpu_ms) - $3 ))
+  echo "$1: ${line#RESULT } api_cpu_s=$((cpu / 1000)) api_cpu_ms_per_request=$(awk -v c="$cpu" -v r="$requests" 'BEGIN { printf "%.2f", r ? c / r : 0 }')"
   for field in connect read write timeout status; do
     local n; n=$(sed -E "s/.* $field=([0-9]+).*/\1/" <<<"$line")
     [ "$n" -eq 0 ] || { echo "$1: $n $field errors" >&2; failed=1; }
@@ -83,13 +88,15 @@ wrk -t1 -c20 -d5s -s bench/load/poll.lua "$url" >"$out/warmup.txt" 2>&1 || true
 TPCCMA_LOAD_RATE_PER_THREAD=20 wrk -t1 -c4 -d3s -s bench/load/submit.lua "$url" >>"$out/warmup.txt" 2>&1 || true
 
 log "(a) poll: 200 connections, GET /v1/jobs/{id}, ${seconds} s"
+cpu=$(api_cpu_ms)
 wrk -t2 -c200 -d"${seconds}s" --timeout 10s -s bench/load/poll.lua "$url" >"$out/poll.txt" 2>&1 || true
-check poll "$out/poll.txt"
+check poll "$out/poll.txt" "$cpu"
 
 log "(b) submit: 50 POST /v1/jobs a second, ${seconds} s"
 before=$(psql -d "$database" -c "SELECT count(*) FROM jobs")
+cpu=$(api_cpu_ms)
 TPCCMA_LOAD_RATE_PER_THREAD=50 wrk -t1 -c16 -d"${seconds}s" --timeout 10s -s bench/load/submit.lua "$url" >"$out/submit.txt" 2>&1 || true
-check submit "$out/submit.txt"
+check submit "$out/submit.txt" "$cpu"
 sleep 1   # requests still in flight when wrk stopped
 created=$(psql -d "$database" -c "SELECT count(*) - $before FROM jobs")
 unqueued=$(psql -d "$database" -c "SELECT count(*) FROM jobs WHERE \"HangfireJobId\" IS NULL")
