@@ -92,7 +92,10 @@ public static class RequestBodyLimits
 
     private sealed record Limit(long Bytes, string Setting);
 
-    /// <summary>Passes reads through and throws a 413 <see cref="BadHttpRequestException"/> once more than the limit was read.</summary>
+    /// <summary>
+    /// Passes reads through and throws a 413 <see cref="BadHttpRequestException"/> once more than the limit was read;
+    /// <see cref="Exceeded"/> also notes the server's own 413 (Kestrel counts the same limit underneath).
+    /// </summary>
     private sealed class CountingStream(Stream inner, Limit limit) : Stream
     {
         private long read;
@@ -105,21 +108,27 @@ public static class RequestBodyLimits
         public override long Length => throw new NotSupportedException();
         public override long Position { get => read; set => throw new NotSupportedException(); }
 
-        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-        public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
+        public override int Read(Span<byte> buffer)
+        {
+            try { return Count(inner.Read(buffer)); }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge) { Exceeded = true; throw; }
+        }
 
-        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
-            Count(await inner.ReadAsync(buffer.AsMemory(offset, count), ct));
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
+            ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
 
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) =>
-            Count(await inner.ReadAsync(buffer, ct));
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+        {
+            try { return Count(await inner.ReadAsync(buffer, ct)); }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge) { Exceeded = true; throw; }
+        }
 
         private int Count(int bytes)
         {
             read += bytes;
             if (read <= limit.Bytes) return bytes;
-            Exceeded = true;
             throw new BadHttpRequestException($"request body is larger than {limit.Bytes} bytes ({limit.Setting})", StatusCodes.Status413PayloadTooLarge);
         }
 
