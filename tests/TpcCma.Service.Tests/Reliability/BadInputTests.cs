@@ -108,7 +108,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task CreateJob_JustUnderTheJsonLimit_Returns201(bool declaredLength)
+    public async Task CreateJob_BodyOfExactlyTheJsonLimit_Returns201(bool declaredLength)
     {
         var dataset = await stack.RegisterShapesAsync(client, count: 16);
         var model = await stack.RegisterTinyModelAsync(client);
@@ -242,7 +242,7 @@ public sealed class BadInputTests : IAsyncLifetime
 
     private sealed class UnknownLengthContent(byte[] bytes) : HttpContent
     {
-        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(bytes).AsTask();
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => stream.WriteAsync(bytes).AsTask();
 
         protected override bool TryComputeLength(out long length)
         {
