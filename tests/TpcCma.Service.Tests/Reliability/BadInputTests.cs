@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Npgsql;
 using TpcCma.Service.Tests.Infrastructure;
 
 namespace TpcCma.Service.Tests.Reliability;
@@ -117,6 +118,55 @@ public sealed class BadInputTests : IAsyncLifetime
         var response = await client.PostAsync("/v1/jobs", Body(body, "application/json", declaredLength));
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         Assert.Single((await ServiceStack.ReadJsonAsync(await client.GetAsync("/v1/jobs")))["data"]!.AsArray());
+    }
+
+    [Theory]
+    [InlineData("/v1/jobs")]
+    [InlineData("/v1/sweeps")]
+    public async Task SubmitJobs_ClientHangsUpMidRequest_EveryStoredJobIsEnqueued(string path)
+    {
+        var dataset = await stack.RegisterShapesAsync(client, count: 16);
+        var model = await stack.RegisterTinyModelAsync(client);
+        var body = $$"""{"base_model": "{{model}}", "dataset": "{{dataset}}", "spec": {"steps": 5, "batch_size": 8}""";
+        body += path == "/v1/sweeps" ? """, "alpha_targets": [0, 0.1, 0.2, 0.3, 0.4, 0.5]}""" : "}";
+        Task<HttpResponseMessage> Submit(CancellationToken ct) => client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"), ct);
+        var duration = TimeSpan.MaxValue;
+        for (var i = 0; i < 3; i++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            (await Submit(CancellationToken.None)).EnsureSuccessStatusCode();
+            duration = clock.Elapsed < duration ? clock.Elapsed : duration;
+        }
+        // Hang-ups spread over one request's duration, so some land between storing the job and enqueueing it.
+        var hungUp = 0;
+        for (var i = 0; i < 40; i++)
+        {
+            using var hangUp = new CancellationTokenSource(duration * (i % 20) / 20);
+            try { await Submit(hangUp.Token); }
+            catch (OperationCanceledException) { hungUp++; }
+        }
+        Assert.True(hungUp > 0, "no request was cut off");
+        // What the server started, it finishes after the client has gone.
+        await using var db = new NpgsqlConnection(stack.ConnectionString);
+        await db.OpenAsync();
+        // Every stored job has a Hangfire job whose argument is its id, and records that Hangfire job's id.
+        await using var query = new NpgsqlCommand(
+            """
+            SELECT count(*),
+                   count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM hangfire.job h WHERE h.arguments::text LIKE '%' || j."Id"::text || '%')),
+                   count(*) FILTER (WHERE j."HangfireJobId" IS NULL)
+            FROM jobs j
+            """, db);
+        var (stored, notEnqueued, noHangfireId) = (0L, 0L, 0L);
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); DateTime.UtcNow < deadline; await Task.Delay(200))
+        {
+            await using var reader = await query.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            (stored, notEnqueued, noHangfireId) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+            if (notEnqueued == 0 && noHangfireId == 0) break;
+        }
+        Assert.True(notEnqueued == 0 && noHangfireId == 0,
+            $"of {stored} stored jobs, {notEnqueued} are not in Hangfire and {noHangfireId} lack their Hangfire id ({hungUp} requests cut off)");
     }
 
     [Theory]
