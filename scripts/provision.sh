@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on Debian 12 and is missing: PostgreSQL 15, the tools of the
 # TorchSharp compatibility step (patchelf, g++, python3), moto and PyYAML for the storage and deployment
-# checks, Chromium for the dashboard's browser tests. Idempotent; does nothing when all are present.
+# checks, Chromium for the dashboard's browser tests, wrk for the load runs. Idempotent; does nothing when all are present.
 set -euo pipefail
 
 missing=()
@@ -30,6 +30,8 @@ fi
 # scripts/check-deploy.sh validates docker-compose.yml (Compose v1 needs no engine) and parses deploy/ with PyYAML.
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
+# bench/load/run.sh drives the API with wrk.
+command -v wrk >/dev/null || missing+=(wrk)
 for extra in "$@"; do
   case "$extra" in
     chromium) command -v chromium >/dev/null || missing+=(chromium) ;;

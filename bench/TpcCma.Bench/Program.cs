@@ -1,7 +1,8 @@
 using TpcCma.Bench;
 using TpcCma.Bench.Training;
 
-// tpccma-bench SUITE [options]: each suite times one part of the library; results go to docs/BENCHMARKS.md.
+// tpccma-bench SUITE [options]: each suite times one part of the library (ingest: the service's metric writer);
+// results go to docs/BENCHMARKS.md, ingest's to docs/RELIABILITY.md.
 return args switch
 {
     ["loader", .. var rest] => LoaderBenchmark.Run(rest),
@@ -9,6 +10,7 @@ return args switch
     ["train", .. var rest] => TrainingBenchmark.Run(rest),
     ["matmul", .. var rest] => MatmulBenchmark.Run(rest),
     ["memory", .. var rest] => MemoryBenchmark.Run(rest),
+    ["ingest", .. var rest] => await IngestBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -20,5 +22,6 @@ static int Usage()
     Console.Error.WriteLine("                          [--log-every 10] [--threads T] [--device cpu|cuda] [--bf16 true] [--peak-gflops G] [--json FILE]");
     Console.Error.WriteLine("       tpccma-bench matmul [--size 2048] [--repeats 10] [--dtype float32|bfloat16] [--threads T] [--device cpu|cuda] [--json FILE]");
     Console.Error.WriteLine("       tpccma-bench memory [--preset tiny] [--batch 64] [--steps 500] [--every 50] [--threads T] [--json FILE]");
+    Console.Error.WriteLine("       tpccma-bench ingest --connection CS [--jobs 8] [--metrics 20] [--rate 100] [--seconds 30] [--json FILE]");
     return 2;
 }

@@ -52,16 +52,17 @@ public static class DatasetsApi
     {
         var api = app.MapGroup("/v1/datasets").WithTags("Datasets").RequireAuthorization();
         api.MapPost("/", Create).WithSummary("Register a dataset from a path under the data root or a built-in source (synthetic-shapes, emoji)");
-        api.MapPost("/upload", Upload).Accepts<IFormFile>("application/octet-stream")
+        api.MapPost("/upload", Upload).Accepts<IFormFile>("application/octet-stream").WithMetadata(ArchiveUploadBody.Instance)
             .WithSummary("Upload a dataset archive (.tar, .tar.gz, .zip) holding a JSONL, CSV or COCO manifest and its images")
-            .WithDescription("Query: name, policy (fail|skip), filename (tells the archive type). Every problem is listed with its archive entry or manifest line.");
+            .WithDescription("Query: name, policy (fail|skip), filename (tells the archive type). Every problem is listed with its archive entry or manifest line. "
+                + "The body may be up to Datasets:MaxUploadBytes (413 over it); its entries may expand to Datasets:Archive:MaxTotalBytes in Datasets:Archive:MaxEntries entries.");
         api.MapGet("/", List).WithSummary("List datasets");
         api.MapGet("/{id:guid}", Get).WithSummary("A dataset with its validation report");
         return api;
     }
 
     public static async Task<Results<Created<DatasetResponse>, ValidationProblem>> Create(
-        CreateDatasetRequest request, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, CancellationToken ct)
+        CreateDatasetRequest request, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, DatasetSettings settings, CancellationToken ct)
     {
         var id = Guid.CreateVersion7();
         var dataRoot = Path.GetFullPath(options.DataRoot);
@@ -85,41 +86,50 @@ public static class DatasetsApi
         catch (ArgumentException ex) { return Invalid(request.Path is null ? "builtin" : "path", ex.Message); }
         catch (FileNotFoundException ex) { return Invalid("path", ex.Message); }
         catch (InvalidOperationException ex) { return Invalid("builtin", ex.Message); }
-        return await RegisterAsync(db, user, id, name, source, location, request.Policy, ct);
+        return await RegisterAsync(db, user, id, name, source, location, request.Policy, settings, ct);
     }
 
     public static async Task<Results<Created<DatasetResponse>, ValidationProblem>> Upload(
-        HttpRequest http, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, CancellationToken ct,
+        HttpRequest http, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, DatasetSettings settings, CancellationToken ct,
         string? name = null, ValidationPolicy policy = ValidationPolicy.Fail, string filename = "dataset.tar")
     {
         if (!ArchiveExtractor.IsArchive(filename)) return Invalid("filename", "must end in .tar, .tar.gz, .tgz or .zip");
         var id = Guid.CreateVersion7();
         var folder = Path.Combine(Path.GetFullPath(options.DataRoot), "datasets", id.ToString("N"));
         Directory.CreateDirectory(folder);
-        var archive = Path.Combine(folder, "upload-" + Path.GetFileName(filename));
-        await using (var file = File.Create(archive)) await http.Body.CopyToAsync(file, ct);
-        var errors = new List<DatasetError>();
-        var extracted = Path.Combine(folder, "files");
-        try { await Task.Run(() => ArchiveExtractor.Extract(archive, extracted, ArchiveLimits.Default, errors), ct); }
-        catch (DatasetValidationException ex) { errors.AddRange(ex.Errors); }
-        catch (InvalidDataException ex) { errors.Add(new DatasetError(Path.GetFileName(filename), DatasetErrorKind.UnsupportedFormat, ex.Message)); }
-        File.Delete(archive);
-        if (errors.Count > 0)
+        var stored = false;
+        try
         {
-            Directory.Delete(folder, recursive: true);
-            return TypedResults.ValidationProblem(ErrorsByLocation(errors), title: "The dataset archive is invalid");
+            var archive = Path.Combine(folder, "upload-" + Path.GetFileName(filename));
+            await using (var file = File.Create(archive)) await http.Body.CopyToAsync(file, ct);
+            var errors = new List<DatasetError>();
+            var extracted = Path.Combine(folder, "files");
+            try { await Task.Run(() => ArchiveExtractor.Extract(archive, extracted, settings.ArchiveLimits, errors), ct); }
+            catch (DatasetValidationException ex) { errors.AddRange(ex.Errors); }
+            catch (InvalidDataException ex) { errors.Add(new DatasetError(Path.GetFileName(filename), DatasetErrorKind.UnsupportedFormat, ex.Message)); }
+            File.Delete(archive);
+            if (errors.Count > 0) return TypedResults.ValidationProblem(ErrorsByLocation(errors), title: "The dataset archive is invalid");
+            var result = await RegisterAsync(db, user, id, name ?? Path.GetFileNameWithoutExtension(filename), "upload", extracted, policy, settings, ct);
+            stored = result.Result is Created<DatasetResponse>;
+            return result;
         }
-        return await RegisterAsync(db, user, id, name ?? Path.GetFileNameWithoutExtension(filename), "upload", extracted, policy, ct);
+        finally
+        {
+            // A refused, oversized or abandoned upload leaves nothing under the data root.
+            if (!stored && Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
     }
 
     /// <summary>Opens the dataset with full checks, then stores it; nothing is stored when it is refused.</summary>
     private static async Task<Results<Created<DatasetResponse>, ValidationProblem>> RegisterAsync(
-        TrainingDb db, ClaimsPrincipal user, Guid id, string name, string source, string location, ValidationPolicy policy, CancellationToken ct)
+        TrainingDb db, ClaimsPrincipal user, Guid id, string name, string source, string location, ValidationPolicy policy,
+        DatasetSettings settings, CancellationToken ct)
     {
         ImageTextDataset dataset;
         try
         {
-            dataset = await Task.Run(() => ImageTextDataset.Open(location, new DatasetOptions(Policy: policy, ImageCheck: ImageCheck.Decode)), ct);
+            var checks = new DatasetOptions(Policy: policy, ImageCheck: ImageCheck.Decode, ArchiveLimits: settings.ArchiveLimits);
+            dataset = await Task.Run(() => ImageTextDataset.Open(location, checks), ct);
         }
         catch (DatasetValidationException ex) { return TypedResults.ValidationProblem(ErrorsByLocation(ex.Errors), title: "The dataset is invalid"); }
         catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or ArgumentException) { return Invalid("path", ex.Message); }

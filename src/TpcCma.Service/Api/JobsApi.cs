@@ -63,7 +63,8 @@ public static class JobsApi
         db.Events.Add(new JobEvent { JobId = job.Id, Kind = "status", Message = "queued", CreatedAt = job.CreatedAt });
         try
         {
-            await db.SaveChangesAsync(ct);
+            // From here on a client that hangs up no longer stops the request: a job that is stored also gets enqueued.
+            await db.SaveChangesAsync(CancellationToken.None);
         }
         catch (DbUpdateException) when (idempotencyKey is not null)
         {
@@ -74,17 +75,20 @@ public static class JobsApi
                 ? TypedResults.Ok(JobResponse.From(winner))
                 : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Idempotency-Key reused");
         }
-        await EnqueueAsync(db, hangfire, job, ct);
+        await EnqueueAsync(db, hangfire, job);
         ServiceMetrics.JobSubmitted(job.Kind);
         return TypedResults.Created($"/v1/jobs/{job.Id}", JobResponse.From(job));
     }
 
-    /// <summary>Hands the job id (nothing more) to Hangfire on the job's queue.</summary>
-    public static async Task EnqueueAsync(TrainingDb db, IBackgroundJobClient hangfire, TrainingJob job, CancellationToken ct)
+    /// <summary>
+    /// Hands the job id (nothing more) to Hangfire on the job's queue. Not cancellable: once the job's row is stored,
+    /// a client that hangs up must not leave it queued with nothing in Hangfire to run it.
+    /// </summary>
+    public static async Task EnqueueAsync(TrainingDb db, IBackgroundJobClient hangfire, TrainingJob job)
     {
         var jobId = job.Id;
         job.AttachHangfireId(hangfire.Create<TrainJob>(t => t.RunAsync(jobId, CancellationToken.None), new EnqueuedState(job.Queue)));
-        await db.SaveChangesAsync(ct);
+        await db.SaveChangesAsync(CancellationToken.None);
     }
 
     public static async Task<Ok<ListResponse<JobResponse>>> List(ClaimsPrincipal user, TrainingDb db, CancellationToken ct,

@@ -87,8 +87,9 @@ public static class SweepsApi
             db.Events.Add(new JobEvent { JobId = job.Id, Kind = "status", Message = "queued", CreatedAt = sweep.CreatedAt });
             jobs.Add(job);
         }
-        await db.SaveChangesAsync(ct);
-        foreach (var job in jobs) await JobsApi.EnqueueAsync(db, hangfire, job, ct);
+        // From here on the request runs to the end even if the client hangs up: every job stored is enqueued.
+        await db.SaveChangesAsync(CancellationToken.None);
+        foreach (var job in jobs) await JobsApi.EnqueueAsync(db, hangfire, job);
         return TypedResults.Created($"/v1/sweeps/{sweep.Id}", Describe(sweep, jobs));
     }
 

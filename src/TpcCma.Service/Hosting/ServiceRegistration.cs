@@ -39,6 +39,7 @@ public static class ServiceRegistration
         services.AddHostedService<DatabaseMigrator>();
         services.AddHostedService<AdminKeySeeder>();
         services.AddProblemDetails();
+        builder.AddRequestBodyLimits();
         services.AddMemoryCache();
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -101,6 +102,7 @@ public static class ServiceRegistration
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestBodyLimits();
         app.MapHealthApi();
         app.MapTpcCmaMetrics();
         if (!options.RunsApi) return;
