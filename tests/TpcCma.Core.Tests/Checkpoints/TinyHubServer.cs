@@ -54,6 +54,12 @@ public sealed class TinyHubServer : IDisposable
             catch (Exception) when (stop.IsCancellationRequested || !listener.IsListening) { return; }
             try { Serve(context); }
             catch (HttpListenerException) { }   // the client went away
+            catch (Exception ex)
+            {
+                // A fault of the server (e.g. missing reference data) answers 500 and keeps serving: a client never hangs on it.
+                try { context.Response.StatusCode = 500; context.Response.StatusDescription = ex.GetType().Name; context.Response.Close(); }
+                catch (Exception) { }
+            }
         }
     }
 
