@@ -107,6 +107,6 @@ public sealed class DatabaseRestartTests(ThrowawayPostgres postgres, ITestOutput
         Assert.Empty(events.OfKind("resumed"));
         Assert.Equal(FaultJobs.AllSteps(steps), await FaultJobs.LossStepsAsync(deployment.Client, id));
         Assert.Contains($"Writing progress of job {id} failed", worker.Output);   // the worker did meet the outage
-        Assert.Equal(("Succeeded", false), await FaultJobs.HangfireAsync(deployment.Stack.ConnectionString, id));
+        Assert.Equal(("Succeeded", false), await FaultJobs.HangfireWhenAsync(deployment.Stack.ConnectionString, id, "Succeeded", TimeSpan.FromSeconds(30)));
     }
 }

@@ -103,6 +103,22 @@ internal static class FaultJobs
         return (row.GetString(0), row.GetBoolean(1));
     }
 
+    /// <summary>
+    /// Hangfire's record of the job once it reaches <paramref name="state"/> (or the last seen, after the timeout):
+    /// Hangfire moves the job to its final state just after the job's own row is written, and after a database
+    /// outage its storage connection may take a moment to come back.
+    /// </summary>
+    public static async Task<(string State, bool Queued)> HangfireWhenAsync(string connectionString, string id, string state, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var seen = await HangfireAsync(connectionString, id);
+            if (seen.State == state || DateTime.UtcNow > deadline) return seen;
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>1..n: every step once, in order, none missing.</summary>
     public static List<long> AllSteps(int n) => Enumerable.Range(1, n).Select(i => (long)i).ToList();
 }

@@ -61,6 +61,6 @@ public sealed class WorkerShutdownTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Equal(["queued", "running", "running", "succeeded"], FaultJobs.Statuses(events));
         Assert.Equal(exitStep, Assert.Single(events.OfKind("resumed"))["step"]!.GetValue<long>());
         Assert.Equal(FaultJobs.AllSteps(Steps), await FaultJobs.LossStepsAsync(deployment.Client, id));
-        Assert.Equal(("Succeeded", false), await FaultJobs.HangfireAsync(deployment.Stack.ConnectionString, id));
+        Assert.Equal(("Succeeded", false), await FaultJobs.HangfireWhenAsync(deployment.Stack.ConnectionString, id, "Succeeded", TimeSpan.FromSeconds(30)));
     }
 }
