@@ -1,5 +1,4 @@
 using TpcCma.Data;
-using TpcCma.Model;
 using static TorchSharp.torch;
 
 namespace TpcCma.Runs;
@@ -19,8 +18,9 @@ public sealed record EmbeddingFingerprint(string Split, IReadOnlyList<string> Sa
 {
     public const int DefaultCount = 4;
 
-    public static EmbeddingFingerprint Compute(ModelEmbedder embedder, ClipModel model, ImageTextDataset dataset, string split, int count = DefaultCount)
+    public static EmbeddingFingerprint Compute(ModelEmbedder embedder, ImageTextDataset dataset, string split, int count = DefaultCount)
     {
+        var model = embedder.Model;
         var wasTraining = model.training;
         model.eval();
         try

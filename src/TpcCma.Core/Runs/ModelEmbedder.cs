@@ -13,6 +13,8 @@ public sealed class ModelEmbedder(ClipModel model, ClipTokenizer tokenizer, Clip
 {
     private const int BatchSize = 128;
 
+    public ClipModel Model => model;
+
     /// <summary>Image embeddings in the data set's sample order, [N, E].</summary>
     public Tensor EmbedImages(ImageTextDataset dataset)
     {

@@ -71,7 +71,7 @@ public static class TrainingRun
         Directory.CreateDirectory(final);
         OpenClipCheckpoint.Save(loaded.Model, Path.Combine(final, CheckpointStore.WeightsFile));
         tokenizer.Save(final);
-        var fingerprint = EmbeddingFingerprint.Compute(new ModelEmbedder(loaded.Model, tokenizer, processor), loaded.Model, data.HeldOut, data.HeldOutName);
+        var fingerprint = EmbeddingFingerprint.Compute(new ModelEmbedder(loaded.Model, tokenizer, processor), data.HeldOut, data.HeldOutName);
         return new RunResult(result, final, data.Train.Samples.Count, data.HeldOut.Samples.Count)
         {
             Evaluations = evaluating.Stored(), FinalEmbeddings = fingerprint,

@@ -37,6 +37,23 @@ public sealed class CheckpointStore(string root)
 
     public static string StepDirectoryName(long step) => "step_" + step.ToString("D6", CultureInfo.InvariantCulture);
 
+    /// <summary>The text of <c>latest.json</c> naming the checkpoint of <paramref name="step"/>.</summary>
+    public static string LatestJson(long step) => JsonSerializer.Serialize(new Latest(step, StepDirectoryName(step)), TrainingSpec.JsonOptions);
+
+    /// <summary>The step a <c>latest.json</c> text names; <paramref name="source"/> says where it came from in the error.</summary>
+    public static long LatestStep(string json, string source)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.GetProperty("step").GetInt64();
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{source} is not a checkpoint pointer ({{\"step\": N, \"directory\": \"step_...\"}}): {ex.Message}", ex);
+        }
+    }
+
     /// <summary>Writes a checkpoint; <paramref name="meta"/>'s RNG state and hash are filled in here.</summary>
     public CheckpointMeta Save(ClipModel model, OptimizerHelper optimizer, CheckpointMeta meta)
     {
@@ -56,7 +73,7 @@ public sealed class CheckpointStore(string root)
 
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);   // the same step written again
         Directory.Move(temporary, final);
-        WriteAtomically(Path.Combine(Root, LatestFile), JsonSerializer.Serialize(new Latest(meta.Step, name), TrainingSpec.JsonOptions));
+        WriteAtomically(Path.Combine(Root, LatestFile), LatestJson(meta.Step));
         return meta;
     }
 

@@ -114,9 +114,10 @@ public static class SweepsApi
 
     private static SweepResponse Describe(Sweep sweep, List<TrainingJob> jobs, bool withReport = true)
     {
-        var ordered = jobs.OrderBy(j => TpcCma.Training.TrainingSpec.FromJson(j.Spec).AlphaTarget).ToList();
-        var report = withReport ? SweepReport.Build([.. ordered.Where(j => j.Result is not null)
-            .Select(j => (TpcCma.Training.TrainingSpec.FromJson(j.Spec).AlphaTarget, StoredEvaluations(j.Result!)))]) : [];
+        var runs = jobs.Select(j => (Job: j, Alpha: TpcCma.Training.TrainingSpec.FromJson(j.Spec).AlphaTarget)).OrderBy(r => r.Alpha).ToList();
+        var ordered = runs.Select(r => r.Job).ToList();
+        var report = withReport ? SweepReport.Build([.. runs.Where(r => r.Job.Result is not null)
+            .Select(r => (r.Alpha, StoredEvaluations(r.Job.Result!)))]) : [];
         return new SweepResponse(sweep.Id, sweep.Name, Status(ordered), sweep.AlphaTargets, sweep.CreatedAt, ordered.Select(JobResponse.From).ToList(), report);
     }
 

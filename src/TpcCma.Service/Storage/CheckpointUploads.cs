@@ -21,6 +21,7 @@ public sealed class CheckpointUploads : IAsyncDisposable
     private readonly ILogger log;
     private readonly CancellationTokenSource abandon = new();
     private readonly Task loop;
+    private bool tokenizerStored;
 
     public CheckpointUploads(IArtifactStore store, ArtifactPaths paths, Guid jobId, Action<CheckpointInfo> uploaded, ILogger log)
     {
@@ -88,13 +89,18 @@ public sealed class CheckpointUploads : IAsyncDisposable
     {
         var jobDirectory = paths.JobDirectory(jobId);
         await PutFolderAsync(checkpoint.Directory, ct);
-        await PutFolderAsync(Path.Combine(jobDirectory, "tokenizer"), ct);
+        if (!tokenizerStored)
+        {
+            // Written once when the run starts and never changed: one upload per run is enough.
+            await PutFolderAsync(Path.Combine(jobDirectory, "tokenizer"), ct);
+            tokenizerStored = true;
+        }
         await PutFolderAsync(Path.Combine(jobDirectory, "reports"), ct);
         // latest.json as written for this step: the local file may already name a newer checkpoint still queued.
         var latest = Path.Combine(Path.GetTempPath(), $"tpccma-latest-{Guid.NewGuid():N}.json");
         try
         {
-            await File.WriteAllTextAsync(latest, JobCheckpointLatest.Serialize(checkpoint.Step), ct);
+            await File.WriteAllTextAsync(latest, CheckpointStore.LatestJson(checkpoint.Step), ct);
             await store.PutFileAsync(JobArtifactSync.LatestKey(jobId), latest, ct);
         }
         finally { File.Delete(latest); }

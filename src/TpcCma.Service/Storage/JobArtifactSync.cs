@@ -1,4 +1,3 @@
-using System.Text.Json;
 using TpcCma.Service.Hosting;
 using TpcCma.Training;
 
@@ -43,12 +42,12 @@ public sealed class JobArtifactSync(IArtifactStore store, ArtifactPaths paths, b
     {
         if (!Shared || await Store.GetInfoAsync(LatestKey(jobId), ct) is null) return null;
         await using var latestStream = await Store.OpenReadAsync(LatestKey(jobId), ct: ct);
-        var remoteStep = JobCheckpointLatest.Parse(await new StreamReader(latestStream).ReadToEndAsync(ct), LatestKey(jobId));
+        var remoteStep = CheckpointStore.LatestStep(await new StreamReader(latestStream).ReadToEndAsync(ct), LatestKey(jobId));
         var checkpoints = paths.CheckpointDirectory(jobId);
         var localLatest = Path.Combine(checkpoints, CheckpointStore.LatestFile);
         if (File.Exists(localLatest))
         {
-            var localStep = JobCheckpointLatest.Parse(await File.ReadAllTextAsync(localLatest, ct), localLatest);
+            var localStep = CheckpointStore.LatestStep(await File.ReadAllTextAsync(localLatest, ct), localLatest);
             if (localStep >= remoteStep && Directory.Exists(Path.Combine(checkpoints, CheckpointStore.StepDirectoryName(localStep)))) return null;
         }
         var jobKey = ArtifactPaths.JobKey(jobId);
@@ -57,7 +56,7 @@ public sealed class JobArtifactSync(IArtifactStore store, ArtifactPaths paths, b
         await DownloadPrefixAsync($"{jobKey}/tokenizer/", ct);
         await DownloadPrefixAsync($"{jobKey}/reports/", ct);
         Directory.CreateDirectory(checkpoints);
-        await File.WriteAllTextAsync(localLatest + ".tmp", JobCheckpointLatest.Serialize(remoteStep), ct);
+        await File.WriteAllTextAsync(localLatest + ".tmp", CheckpointStore.LatestJson(remoteStep), ct);
         File.Move(localLatest + ".tmp", localLatest, overwrite: true);
         log.LogInformation("Job {JobId}: fetched checkpoint {Step} ({Files} files) from the store", jobId, remoteStep, files);
         return remoteStep;
@@ -88,25 +87,5 @@ public sealed class JobArtifactSync(IArtifactStore store, ArtifactPaths paths, b
             count++;
         }
         return count;
-    }
-}
-
-/// <summary>The <c>latest.json</c> a <see cref="CheckpointStore"/> writes (<c>{"step": N, "directory": "step_..."}</c>).</summary>
-public static class JobCheckpointLatest
-{
-    public static string Serialize(long step) =>
-        JsonSerializer.Serialize(new { step, directory = CheckpointStore.StepDirectoryName(step) });
-
-    public static long Parse(string json, string source)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            return document.RootElement.GetProperty("step").GetInt64();
-        }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            throw new InvalidDataException($"{source} is not a checkpoint pointer ({{\"step\": N, \"directory\": \"step_...\"}}): {ex.Message}", ex);
-        }
     }
 }

@@ -17,9 +17,7 @@ public sealed class JobRequestValidationTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await stack.InitializeAsync();
-        client = stack.Client(await stack.CreateUserKeyAsync("validation"));
-        dataset = await stack.RegisterShapesAsync(client, count: 24);
-        model = await stack.RegisterTinyModelAsync(client);
+        (client, dataset, model) = await stack.CreateUserWorkspaceAsync("validation", shapes: 24);
     }
 
     public Task DisposeAsync() => stack.DisposeAsync();

@@ -84,6 +84,16 @@ public sealed class ServiceStack(IReadOnlyDictionary<string, string>? settings =
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["token"]!.GetValue<string>();
     }
 
+    /// <summary>
+    /// What most job tests start from: a new user's client, with a synthetic-shapes dataset of
+    /// <paramref name="shapes"/> images and the reference tiny model registered under that user.
+    /// </summary>
+    public async Task<UserWorkspace> CreateUserWorkspaceAsync(string name, int shapes)
+    {
+        var client = Client(await CreateUserKeyAsync(name));
+        return new UserWorkspace(client, await RegisterShapesAsync(client, count: shapes), await RegisterTinyModelAsync(client));
+    }
+
     /// <summary>The reference tiny CLIP (HF layout) copied under the data root and registered as a model.</summary>
     public async Task<string> RegisterTinyModelAsync(HttpClient client)
     {
@@ -137,3 +147,6 @@ public sealed class ServiceStack(IReadOnlyDictionary<string, string>? settings =
         }
     }
 }
+
+/// <summary>A user's client and the ids of the dataset and base model registered for it.</summary>
+public sealed record UserWorkspace(HttpClient Client, string Dataset, string Model);

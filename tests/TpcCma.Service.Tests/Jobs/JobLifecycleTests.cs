@@ -18,9 +18,7 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await stack.InitializeAsync();
-        client = stack.Client(await stack.CreateUserKeyAsync("lifecycle"));
-        dataset = await stack.RegisterShapesAsync(client, count: 80);
-        model = await stack.RegisterTinyModelAsync(client);
+        (client, dataset, model) = await stack.CreateUserWorkspaceAsync("lifecycle", shapes: 80);
     }
 
     public Task DisposeAsync() => stack.DisposeAsync();

@@ -16,9 +16,7 @@ public sealed class SweepTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await stack.InitializeAsync();
-        client = stack.Client(await stack.CreateUserKeyAsync("sweeps"));
-        dataset = await stack.RegisterShapesAsync(client, count: 64);
-        model = await stack.RegisterTinyModelAsync(client);
+        (client, dataset, model) = await stack.CreateUserWorkspaceAsync("sweeps", shapes: 64);
     }
 
     public Task DisposeAsync() => stack.DisposeAsync();

@@ -22,9 +22,7 @@ public sealed class JobRequestPropertyTests(ITestOutputHelper output) : IAsyncLi
     public async Task InitializeAsync()
     {
         await stack.InitializeAsync();
-        client = stack.Client(await stack.CreateUserKeyAsync("properties"));
-        dataset = await stack.RegisterShapesAsync(client, count: 16);
-        model = await stack.RegisterTinyModelAsync(client);
+        (client, dataset, model) = await stack.CreateUserWorkspaceAsync("properties", shapes: 16);
     }
 
     public Task DisposeAsync() => stack.DisposeAsync();

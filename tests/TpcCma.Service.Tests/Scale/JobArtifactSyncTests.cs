@@ -36,7 +36,7 @@ public sealed class JobArtifactSyncTests(MotoServer moto) : IClassFixture<MotoSe
         File.WriteAllText(Path.Combine(directory, CheckpointStore.OptimizerFile), $"optimizer of step {step}");
         File.WriteAllText(Path.Combine(directory, CheckpointStore.MetaFile), $"{{\"step\": {step}}}");
         File.WriteAllText(Path.Combine(directory, CheckpointExports.HfTar), "a local export");
-        File.WriteAllText(Path.Combine(paths.CheckpointDirectory(jobId), CheckpointStore.LatestFile), JobCheckpointLatest.Serialize(step));
+        File.WriteAllText(Path.Combine(paths.CheckpointDirectory(jobId), CheckpointStore.LatestFile), CheckpointStore.LatestJson(step));
         Directory.CreateDirectory(paths.TokenizerDirectory(jobId));
         File.WriteAllText(Path.Combine(paths.TokenizerDirectory(jobId), "vocab.json"), "{}");
         return new CheckpointInfo(step, TrainingPhase.Ramp, directory, "unused", "every");
@@ -65,7 +65,7 @@ public sealed class JobArtifactSyncTests(MotoServer moto) : IClassFixture<MotoSe
         Assert.Equal("optimizer of step 10", File.ReadAllText(Path.Combine(folder, CheckpointStore.OptimizerFile)));
         Assert.False(File.Exists(Path.Combine(folder, CheckpointExports.HfTar)), "a node's own HF export was shared");
         Assert.True(File.Exists(Path.Combine(nodeB.TokenizerDirectory(jobId), "vocab.json")));
-        Assert.Equal(10, JobCheckpointLatest.Parse(File.ReadAllText(Path.Combine(nodeB.CheckpointDirectory(jobId), CheckpointStore.LatestFile)), "latest"));
+        Assert.Equal(10, CheckpointStore.LatestStep(File.ReadAllText(Path.Combine(nodeB.CheckpointDirectory(jobId), CheckpointStore.LatestFile)), "latest"));
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public sealed class JobArtifactSyncTests(MotoServer moto) : IClassFixture<MotoSe
 
         Assert.Null(await Sync(nodeB).RestoreAsync(jobId, CancellationToken.None));
         Assert.Null(await Sync(nodeA).RestoreAsync(jobId, CancellationToken.None));
-        Assert.Equal(15, JobCheckpointLatest.Parse(File.ReadAllText(Path.Combine(nodeB.CheckpointDirectory(jobId), CheckpointStore.LatestFile)), "latest"));
+        Assert.Equal(15, CheckpointStore.LatestStep(File.ReadAllText(Path.Combine(nodeB.CheckpointDirectory(jobId), CheckpointStore.LatestFile)), "latest"));
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class JobArtifactSyncTests(MotoServer moto) : IClassFixture<MotoSe
         foreach (var step in uploaded)
             Assert.NotNull(await store.GetInfoAsync($"jobs/{jobId:N}/checkpoints/{CheckpointStore.StepDirectoryName(step)}/{CheckpointStore.WeightsFile}"));
         await using var latest = await store.OpenReadAsync(JobArtifactSync.LatestKey(jobId));
-        Assert.Equal(15, JobCheckpointLatest.Parse(await new StreamReader(latest).ReadToEndAsync(), "latest"));
+        Assert.Equal(15, CheckpointStore.LatestStep(await new StreamReader(latest).ReadToEndAsync(), "latest"));
     }
 
     [Fact]
