@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: builds, starts the project-local PostgreSQL, runs each test project, and ends with
-# one line "N passed, N failed". Exit status 0 only when nothing failed.
+# one line "N passed, N failed, N skipped". Exit status 0 only when nothing failed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -25,13 +25,10 @@ passed=0; failed=0
 echo "== deployment files"
 if "$root/scripts/check-deploy.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 
-for trx in "$results"/*.trx; do
-  [ -f "$trx" ] || continue
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
-  p=$(echo "$counters" | sed -n 's/.* passed="\([0-9]*\)".*/\1/p'); f=$(echo "$counters" | sed -n 's/.* failed="\([0-9]*\)".*/\1/p')
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-done
+# Counts come from the test results files; every skipped test is listed with its reason, so a skip is never silent.
+read -r p f s < <(python3 "$root/scripts/trx_summary.py" "$results")
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1})); skipped=${s:-0}
 # A project that crashed before writing its results still fails the run.
 [ $status -ne 0 ] && [ $failed -eq 0 ] && failed=1
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ] && [ $status -eq 0 ]
