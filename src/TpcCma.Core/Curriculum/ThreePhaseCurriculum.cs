@@ -10,7 +10,7 @@ public enum TrainingPhase { Anchor = 1, Ramp = 2, Consolidate = 3 }
 /// <param name="P1Min">Phase 1 runs at least this fraction of T before a plateau may end it.</param>
 /// <param name="P2">Ramp length as a fraction of T.</param>
 /// <param name="PlateauTol">Relative change of the smoothed gradient norm below which it counts as settled.</param>
-/// <param name="PlateauWindow">W: the two averaging windows, each W steps long.</param>
+/// <param name="PlateauWindow">W: the longest the two averaging windows may be; see <see cref="EffectivePlateauWindow"/>.</param>
 /// <param name="EmaSmoothing">Smoothing of the exponential moving average (0.98: each step adds 2 %).</param>
 public sealed record CurriculumOptions(
     long TotalSteps, double AlphaTarget, double P1 = 0.15, double P1Min = 0.05, double P2 = 0.35,
@@ -19,6 +19,22 @@ public sealed record CurriculumOptions(
     public long AnchorBudget => Steps(P1);
     public long AnchorMinimum => Steps(P1Min);
     public long RampLength => Steps(P2);
+
+    /// <summary>
+    /// The window the plateau test uses: <c>min(W, max(2, floor(budget / 4)))</c>, budget = the phase-1 budget.
+    /// The test needs 2 windows of EMA values, so a window fixed at W could never fire in a phase 1 shorter than
+    /// 2W steps (the default W = 50 against 68 phase-1 steps at T = 450); with the scaled window the two windows
+    /// fill by half the budget and the rest of phase 1 can end on a plateau.
+    /// </summary>
+    public int EffectivePlateauWindow => (int)Math.Min(PlateauWindow, Math.Max(2, AnchorBudget / 4));
+
+    /// <summary>
+    /// The EMA smoothing the plateau test uses: <c>min(ema, 1 - 1/W_eff)</c>, so the average's memory (about
+    /// <c>1/(1 - ema)</c> steps) is no longer than a window. With 0.98 (a 50-step memory) and an 11-step window the
+    /// EMA barely moves in the first windows even while the loss falls fast, and would read as a plateau.
+    /// At the default W = 50 this is the configured 0.98.
+    /// </summary>
+    public double EffectiveEmaSmoothing => Math.Min(EmaSmoothing, 1 - 1.0 / EffectivePlateauWindow);
 
     private long Steps(double fraction) => (long)Math.Round(fraction * TotalSteps, MidpointRounding.AwayFromZero);
 }
@@ -87,19 +103,21 @@ public static class ThreePhaseCurriculum
 
     private static CurriculumState Observe(CurriculumOptions options, CurriculumState state, double gradNorm)
     {
-        var ema = state.Ema is { } previous ? options.EmaSmoothing * previous + (1 - options.EmaSmoothing) * gradNorm : gradNorm;
-        var keep = 2 * options.PlateauWindow;
+        var smoothing = options.EffectiveEmaSmoothing;
+        var ema = state.Ema is { } previous ? smoothing * previous + (1 - smoothing) * gradNorm : gradNorm;
+        var keep = 2 * options.EffectivePlateauWindow;
         var history = state.EmaHistory.Append(ema).TakeLast(keep).ToArray();
         return state with { Ema = ema, EmaHistory = history };
     }
 
-    // Mean of the last W EMA values against the mean of the W before; needs 2W values.
+    // Mean of the last W EMA values against the mean of the W before; needs 2W values (W the effective window).
     private static bool HasPlateaued(CurriculumOptions options, CurriculumState state)
     {
-        var w = options.PlateauWindow;
+        var w = options.EffectivePlateauWindow;
         if (state.EmaHistory.Length < 2 * w) return false;
-        var earlier = state.EmaHistory.Take(w).Average();
-        var recent = state.EmaHistory.Skip(w).Average();
+        var lastTwo = state.EmaHistory.TakeLast(2 * w).ToArray();   // a checkpoint may hold a longer history
+        var earlier = lastTwo.Take(w).Average();
+        var recent = lastTwo.Skip(w).Average();
         return earlier > 0 && Math.Abs(recent - earlier) / earlier < options.PlateauTol;
     }
 }

@@ -26,7 +26,8 @@ public sealed record CaptioningTrainingSet(Tensor Text, IReadOnlyList<string> Ca
 
 /// <summary>Which optional parts run, and their settings.</summary>
 public sealed record EvaluationOptions(
-    bool Separability = true, LinearProbeOptions? Probe = null, KMeansOptions? KMeans = null, CaptioningOptions? Captioning = null);
+    bool Separability = true, LinearProbeOptions? Probe = null, KMeansOptions? KMeans = null, CaptioningOptions? Captioning = null,
+    bool EmbeddingMap = true);
 
 /// <summary>Runs the evaluation protocol of METHOD.md on one split and collects an <see cref="EvaluationReport"/>.</summary>
 public static class ModelEvaluator
@@ -80,7 +81,11 @@ public static class ModelEvaluator
         return new EvaluationReport(
             split.Model, split.Split, (int)split.Image.shape[0], (int)split.Image.shape[1], gaps, centeredGaps,
             GapReduction.Between(gaps, centeredGaps), separability, zeroShot, retrieval, clustering, captioning,
-            new EvaluationTimings(gapSeconds, separabilitySeconds, zeroShotSeconds, retrievalSeconds, clusteringSeconds, captioningSeconds));
+            new EvaluationTimings(gapSeconds, separabilitySeconds, zeroShotSeconds, retrievalSeconds, clusteringSeconds, captioningSeconds))
+        {
+            Dimensionality = EffectiveDimensionality.Measure(split.Image, split.Text),
+            Map = options.EmbeddingMap ? EmbeddingMaps.Compute(split.Image, split.Text, split.Labels) : null,
+        };
     }
 
     private static double Lap(Stopwatch clock)

@@ -5,30 +5,37 @@ namespace TpcCma.Losses;
 /// <summary>
 /// Every part of one step's objective, all 0-d tensors that still live in the step's dispose scope.
 /// <c>ClipPull</c> = a, <c>CmaPull</c> = b, <c>Weight</c> = w of docs/METHOD.md; those three carry no gradient.
+/// <c>Cma</c> is the chosen alignment term (<see cref="CmaVariant"/>) with its spread and covariance terms.
+/// <c>Geometry</c> (L_geom) and <c>Uniformity</c> (L_unif) are reported whatever the variant; they join the
+/// graph only when the variant or their weight uses them.
 /// </summary>
 public sealed record ObjectiveParts(
     Tensor Total, Tensor Clip, Tensor Centroid, Tensor Distribution, Tensor Covariance, Tensor Cma,
-    Tensor ClipPull, Tensor CmaPull, Tensor Weight);
+    Tensor ClipPull, Tensor CmaPull, Tensor Weight, Tensor Geometry, Tensor Uniformity);
 
 /// <summary>
 /// The TPC-CMA objective with gradient-aware scaling (docs/METHOD.md, "Gradient-aware scheduling"):
 /// <c>L = (1 - alpha) L_clip + alpha w L_cma</c> with <c>w = min(a / b, w_max)</c> held constant, where
 /// a and b are the norms of the gradients of L_clip and L_cma with respect to the normalised embeddings.
 /// Then the alignment pull <c>alpha w b</c> equals <c>alpha a</c> (unless w is capped), so alpha is the
-/// share of the pull on the embeddings that goes to alignment.
+/// share of the pull on the embeddings that goes to alignment. L_cma is whichever variant the options choose
+/// (docs/METHOD.md, "CMA variants") and L_clip uses uniform or hardness-reweighted negatives; w treats them alike.
 /// </summary>
 public sealed class TpcCmaObjective
 {
-    private readonly double lambdaDist;
-    private readonly double lambdaCov;
-    private readonly double wMax;
+    private readonly ObjectiveOptions options;
 
+    /// <summary>The pairwise objective with uniform negatives (the default variant).</summary>
     public TpcCmaObjective(double lambdaDist, double lambdaCov, double wMax)
+        : this(new ObjectiveOptions(LambdaDist: lambdaDist, LambdaCov: lambdaCov, WMax: wMax))
     {
-        if (!double.IsFinite(lambdaDist) || lambdaDist < 0) throw new ArgumentOutOfRangeException(nameof(lambdaDist), lambdaDist, "must be finite and >= 0");
-        if (!double.IsFinite(lambdaCov) || lambdaCov < 0) throw new ArgumentOutOfRangeException(nameof(lambdaCov), lambdaCov, "must be finite and >= 0");
-        if (!double.IsFinite(wMax) || wMax <= 0) throw new ArgumentOutOfRangeException(nameof(wMax), wMax, "must be finite and > 0");
-        (this.lambdaDist, this.lambdaCov, this.wMax) = (lambdaDist, lambdaCov, wMax);
+    }
+
+    public TpcCmaObjective(ObjectiveOptions options)
+    {
+        foreach (var (name, message) in options.Problems())
+            throw new ArgumentOutOfRangeException(char.ToLowerInvariant(name[0]) + name[1..], message);
+        this.options = options;
     }
 
     /// <param name="imageFeatures">L2-normalised x, [B, E], part of the autograd graph (requires grad).</param>
@@ -40,15 +47,33 @@ public sealed class TpcCmaObjective
         if (!double.IsFinite(alpha) || alpha < 0 || alpha >= 1) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "must be in [0, 1)");
         if (!imageFeatures.requires_grad || !textFeatures.requires_grad)
             throw new ArgumentException("the objective measures gradients on the embeddings: both feature tensors must require grad");
-        var clip = ClipLoss.Compute(imageFeatures, textFeatures, scale);
-        var cma = CmaLoss.Compute(imageFeatures, textFeatures, lambdaDist, lambdaCov);
+        var clip = options.Negatives == NegativeWeighting.Reweighted
+            ? HardNegativeClipLoss.Compute(imageFeatures, textFeatures, scale, options.NegativesBeta)
+            : ClipLoss.Compute(imageFeatures, textFeatures, scale);
+        var (pairwise, cma, geometry, uniformity) = Alignment(imageFeatures, textFeatures);
         // Two short backward passes that stop at the embeddings; the graph is kept for the real backward.
         var a = Pull(clip, imageFeatures, textFeatures);
-        var b = Pull(cma.Total, imageFeatures, textFeatures);
+        var b = Pull(cma, imageFeatures, textFeatures);
         // b = 0 (gap already closed) gives a / b = inf, which the cap turns into w_max; 0 / 0 would be NaN.
-        var w = where(b > 0, (a / b).clamp_max(wMax), full_like(b, wMax));
-        var total = (1 - alpha) * clip + alpha * w * cma.Total;
-        return new ObjectiveParts(total, clip, cma.Centroid, cma.Distribution, cma.Covariance, cma.Total, a, b, w);
+        var w = where(b > 0, (a / b).clamp_max(options.WMax), full_like(b, options.WMax));
+        var total = (1 - alpha) * clip + alpha * w * cma;
+        return new ObjectiveParts(total, clip, pairwise.Centroid, pairwise.Distribution, pairwise.Covariance, cma, a, b, w, geometry, uniformity);
+    }
+
+    // L_cma of the chosen variant (docs/METHOD.md, "CMA variants"). The default (pairwise) keeps exactly the
+    // operations of CmaLoss.Total, so its values do not move by a bit. Unused terms are reported from detached inputs.
+    private (CmaParts Pairwise, Tensor Cma, Tensor Geometry, Tensor Uniformity) Alignment(Tensor x, Tensor y)
+    {
+        var pairwise = CmaLoss.Compute(x, y, options.LambdaDist, options.LambdaCov);
+        var geometry = options.UsesGeometry ? GeometryLoss.Compute(x, y) : GeometryLoss.Compute(x.detach(), y.detach());
+        var uniformity = options.LambdaUnif > 0 ? UniformityLoss.Compute(x, y) : UniformityLoss.Compute(x.detach(), y.detach());
+        Tensor cma;
+        if (options.UsesPairwise) cma = pairwise.Total;   // L_cent + lambda_dist L_dist (+ lambda_cov L_cov)
+        else if (options.LambdaCov > 0) cma = options.LambdaCov * pairwise.Covariance;
+        else cma = zeros_like(geometry);
+        if (options.UsesGeometry) cma = options.UsesPairwise || options.LambdaCov > 0 ? cma + options.LambdaGeom * geometry : options.LambdaGeom * geometry;
+        if (options.LambdaUnif > 0) cma = cma + options.LambdaUnif * uniformity;
+        return (pairwise, cma, geometry, uniformity);
     }
 
     // ||dL/d(x,y)||: the norm of the gradient with respect to both embedding matrices taken together.

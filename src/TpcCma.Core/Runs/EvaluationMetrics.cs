@@ -31,6 +31,16 @@ public static class EvaluationMetrics
         {
             m[prefix + "cider_image_to_text"] = cap.ImageToText;
             m[prefix + "cider_text_to_text"] = cap.TextToText;
+            if (cap.ImageToTextProjected is { } projected) m[prefix + "cider_image_to_text_decap"] = projected;
+        }
+        if (r.Dimensionality is { } d)
+        {
+            m[prefix + "pr_image"] = d.Image.ParticipationRatio;
+            m[prefix + "pr_text"] = d.Text.ParticipationRatio;
+            m[prefix + "pr_pooled"] = d.Pooled.ParticipationRatio;
+            m[prefix + "erank_image"] = d.Image.EffectiveRank;
+            m[prefix + "erank_text"] = d.Text.EffectiveRank;
+            m[prefix + "erank_pooled"] = d.Pooled.EffectiveRank;
         }
         return m;
     }

@@ -55,7 +55,7 @@ public sealed class Trainer : IDisposable
         (this.spec, this.model, this.batches) = (spec, model, batches);
         this.observer = observer ?? NullObserver.Instance;
         checkpoints = new CheckpointStore(outputDirectory);
-        objective = new TpcCmaObjective(spec.LambdaDist, spec.LambdaCov, spec.WMax);
+        objective = new TpcCmaObjective(spec.Objective);
         if (spec.LogitScale == LogitScaleMode.Fixed)
             using (no_grad()) model.LogitScaleParameter.fill_(Math.Log(spec.FixedLogitScale));
         var plan = ParameterPlan.Create(model.named_parameters(), spec.Trainable, spec.LastK, spec.LogitScale);

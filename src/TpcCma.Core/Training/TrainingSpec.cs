@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TpcCma.Curriculum;
+using TpcCma.Losses;
 
 namespace TpcCma.Training;
 
@@ -56,6 +57,17 @@ public sealed record TrainingSpec
     public double LambdaDist { get; init; } = 1.0;
     public double LambdaCov { get; init; }
     public double WMax { get; init; } = 100.0;
+    /// <summary>The alignment term: pairwise, geometry or pairwise+geometry (METHOD.md "CMA variants").</summary>
+    [JsonConverter(typeof(CmaVariantJsonConverter))]
+    public CmaVariant Cma { get; init; } = CmaVariant.Pairwise;
+    /// <summary>Weight of the geometry term L_geom in the geometry variants.</summary>
+    public double LambdaGeom { get; init; } = 1.0;
+    /// <summary>Weight of the uniformity term inside L_cma (spread preservation); 0: off.</summary>
+    public double LambdaUnif { get; init; }
+    /// <summary>Negatives of the contrastive term: uniform (CLIP) or reweighted by hardness (HN-NCE).</summary>
+    public NegativeWeighting Negatives { get; init; } = NegativeWeighting.Uniform;
+    /// <summary>Hardness beta of reweighted negatives; unused with uniform ones.</summary>
+    public double NegativesBeta { get; init; } = 0.5;
 
     // The curriculum (METHOD.md "The three-phase curriculum")
     public double P1 { get; init; } = 0.15;
@@ -91,6 +103,8 @@ public sealed record TrainingSpec
     /// <summary>alpha_target as the run uses it: pre-training is contrastive only.</summary>
     [JsonIgnore] public double EffectiveAlphaTarget => Kind == JobKind.Pretrain ? 0.0 : AlphaTarget;
 
+    [JsonIgnore] public ObjectiveOptions Objective => new(Cma, LambdaDist, LambdaCov, LambdaGeom, LambdaUnif, Negatives, NegativesBeta, WMax);
+
     [JsonIgnore] public CurriculumOptions Curriculum => new(Steps, EffectiveAlphaTarget, P1, P1Min, P2, PlateauTol, PlateauWindow, Ema);
 
     [JsonIgnore] public LrSchedule LrSchedule =>
@@ -114,7 +128,9 @@ public sealed record TrainingSpec
         }
         catch (JsonException ex)
         {
-            throw new InvalidDataException($"invalid job spec: {ex.Message}", ex);
+            // A converter's own message carries no path; System.Text.Json's default messages already do.
+            var where = ex.Path is { } path && !ex.Message.Contains(path, StringComparison.Ordinal) ? $" (at {path})" : "";
+            throw new InvalidDataException($"invalid job spec: {ex.Message}{where}", ex);
         }
     }
 

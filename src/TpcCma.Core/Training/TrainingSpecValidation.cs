@@ -32,6 +32,14 @@ internal static class TrainingSpecValidation
         Range("lambda_dist", s.LambdaDist, 0, double.MaxValue);
         Range("lambda_cov", s.LambdaCov, 0, double.MaxValue);
         Range("w_max", s.WMax, 0, double.MaxValue, minOpen: true);
+        if (!Enum.IsDefined(s.Cma)) Fail("cma", $"must be one of {CmaVariantJsonConverter.Accepted}, got {(int)s.Cma}");
+        Range("lambda_geom", s.LambdaGeom, 0, double.MaxValue);
+        Range("lambda_unif", s.LambdaUnif, 0, double.MaxValue);
+        if (!Enum.IsDefined(s.Negatives)) Fail("negatives", $"must be uniform or reweighted, got {(int)s.Negatives}");
+        Range("negatives_beta", s.NegativesBeta, 0, double.MaxValue);
+        // A geometry variant whose only term is weighted to zero has nothing to align with.
+        if (s.Cma == TpcCma.Losses.CmaVariant.Geometry && s.LambdaGeom == 0 && s.LambdaCov == 0 && s.LambdaUnif == 0)
+            Fail("lambda_geom", "must be > 0 when cma is geometry");
 
         Range("p1", s.P1, 0, 1);
         Range("p1_min", s.P1Min, 0, 1);

@@ -18,6 +18,7 @@ public static class PlotsApi
             .Produces(StatusCodes.Status200OK, contentType: "image/png")
             .WithSummary("A plot of the job's curves as PNG: losses, alpha (with the pull ratio b/a) or gaps")
             .WithDescription("losses and alpha shade the curriculum's three phases. width and height are pixels (200-4000; default 900x500).");
+        api.MapEmbeddingPlot();   // a literal segment: routed before {name}.png
         return api;
     }
 

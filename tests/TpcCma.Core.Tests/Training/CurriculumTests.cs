@@ -36,11 +36,11 @@ public class CurriculumTests
 
     [Theory]
     [InlineData(10, 0.05, Signal.Constant, 50, "plateau")]      // settled from the start: waits for p1_min T
-    [InlineData(50, 0.05, Signal.Constant, 100, "plateau")]     // waits for 2W measurements
+    [InlineData(50, 0.05, Signal.Constant, 74, "plateau")]      // waits for 2W measurements, W = min(50, 150 / 4) = 37
     [InlineData(10, 0.15, Signal.Constant, 150, "budget")]      // p1_min = p1: a plateau can never come first
     [InlineData(10, 0.05, Signal.DecayingFast, 150, "budget")]  // still falling 10 % per step: never settles
     [InlineData(10, 0.05, Signal.None, 150, "budget")]          // nothing measured
-    [InlineData(10, 0.05, Signal.Settling, 126, "plateau")]     // 1 + 9 exp(-t/10): settles after a while (step checked with an independent Python loop)
+    [InlineData(10, 0.05, Signal.Settling, 71, "plateau")]      // 1 + 9 exp(-t/10), EMA smoothing 0.9 (W = 10): settles after a while (step from an independent Python loop, tests/golden/plateau_rule.py)
     public void Next_EndsAnchor_OnPlateauOrBudget(int window, double p1Min, Signal signal, long expectedStep, string reason)
     {
         var options = Default with { PlateauWindow = window, P1Min = p1Min };
@@ -53,6 +53,36 @@ public class CurriculumTests
         };
         var first = Drive(options, 400, norm).Select(p => p.Transition).OfType<PhaseTransition>().First();
         Assert.Equal(new PhaseTransition(expectedStep, TrainingPhase.Anchor, TrainingPhase.Ramp, reason), first);
+    }
+
+    [Theory]
+    [InlineData(450, 17, 34, 68)]   // the spec's default T: budget 68, window 17 (not 50, which needs 100 values)
+    [InlineData(300, 11, 22, 45)]   // the demo's T: budget 45
+    [InlineData(20000, 50, 100, 3000)]   // a long run keeps the configured W
+    public void EffectivePlateauWindow_ScalesWithThePhase1Budget(long steps, int window, long plateauStep, long budget)
+    {
+        var options = new TpcCma.Training.TrainingSpec { Steps = (int)steps }.Curriculum;
+        Assert.Equal(budget, options.AnchorBudget);
+        Assert.Equal(window, options.EffectivePlateauWindow);
+        // A flat gradient norm ends phase 1 once both windows are full (and p1_min T has run).
+        var flat = Drive(options, (int)budget + 1, _ => 2.0).Select(p => p.Transition).OfType<PhaseTransition>().First();
+        Assert.Equal(new PhaseTransition(Math.Max(plateauStep, options.AnchorMinimum), TrainingPhase.Anchor, TrainingPhase.Ramp, "plateau"), flat);
+    }
+
+    [Theory]
+    [InlineData(450)]
+    [InlineData(300)]
+    public void Next_DefaultLengthRun_EndsAnchorOnPlateauWhenFlat_AndOnBudgetWhenFalling(int steps)
+    {
+        var options = new TpcCma.Training.TrainingSpec { Steps = steps }.Curriculum;   // every other field at its default
+        var flatNoise = new Random(7);
+        var flat = Drive(options, steps, _ => 2.0 + 0.2 * (flatNoise.NextDouble() - 0.5))   // flat loss, +-5 % step noise
+            .Select(p => p.Transition).OfType<PhaseTransition>().First();
+        Assert.Equal("plateau", flat.Reason);
+        Assert.True(flat.Step < options.AnchorBudget, $"plateau at {flat.Step}, budget {options.AnchorBudget}");
+        // Still falling 3 % per step through the whole phase: the EMA never settles within tolerance.
+        var falling = Drive(options, steps, t => 10 * Math.Exp(-0.03 * t)).Select(p => p.Transition).OfType<PhaseTransition>().First();
+        Assert.Equal(new PhaseTransition(options.AnchorBudget, TrainingPhase.Anchor, TrainingPhase.Ramp, "budget"), falling);
     }
 
     [Fact]

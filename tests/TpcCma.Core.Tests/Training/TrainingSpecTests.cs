@@ -1,3 +1,4 @@
+using TpcCma.Losses;
 using TpcCma.Training;
 
 namespace TpcCma.Core.Tests.Training;
@@ -28,6 +29,9 @@ public class TrainingSpecTests
     [InlineData("beta2", 1.0)]
     [InlineData("eps", 0.0)]
     [InlineData("fixed_logit_scale", 150.0)]
+    [InlineData("lambda_geom", -0.5)]
+    [InlineData("lambda_unif", double.NaN)]
+    [InlineData("negatives_beta", -1.0)]
     public void Validate_NamesField_WhenNumberIsInvalid(string field, double value)
     {
         var spec = field switch
@@ -46,6 +50,9 @@ public class TrainingSpecTests
             "beta2" => new TrainingSpec { Beta2 = value },
             "eps" => new TrainingSpec { Eps = value },
             "fixed_logit_scale" => new TrainingSpec { FixedLogitScale = value },
+            "lambda_geom" => new TrainingSpec { LambdaGeom = value },
+            "lambda_unif" => new TrainingSpec { LambdaUnif = value },
+            "negatives_beta" => new TrainingSpec { NegativesBeta = value },
             _ => throw new ArgumentOutOfRangeException(nameof(field)),
         };
         var errors = spec.Validate();
@@ -92,7 +99,33 @@ public class TrainingSpecTests
         Assert.Equal(json, back.ToJson());
     }
 
+    [Fact]
+    public void FromJson_ReadsCmaVariantsAndNegatives_AndRoundTrips()
+    {
+        Assert.Equal(CmaVariant.Pairwise, new TrainingSpec().Cma);
+        Assert.Equal(NegativeWeighting.Uniform, new TrainingSpec().Negatives);
+        var spec = TrainingSpec.FromJson("""{"cma": "pairwise+geometry", "negatives": "reweighted", "negatives_beta": 1.5, "lambda_geom": 0.3, "lambda_unif": 0.2}""");
+        Assert.Equal(new ObjectiveOptions(CmaVariant.PairwiseGeometry, 1.0, 0.0, 0.3, 0.2, NegativeWeighting.Reweighted, 1.5, 100.0), spec.Objective);
+        Assert.Empty(spec.Validate());
+        var json = spec.ToJson();
+        Assert.Contains("\"cma\": \"pairwise+geometry\"", json);
+        Assert.Contains("\"negatives\": \"reweighted\"", json);
+        Assert.Equal(json, TrainingSpec.FromJson(json).ToJson());
+        Assert.Equal(CmaVariant.Geometry, TrainingSpec.FromJson("""{"cma": "geometry"}""").Cma);
+    }
+
+    [Fact]
+    public void Validate_GeometryWithNothingWeighted_NamesLambdaGeom()
+    {
+        Assert.Equal(["lambda_geom"], new TrainingSpec { Cma = CmaVariant.Geometry, LambdaGeom = 0 }.Validate().Keys);
+        Assert.Empty(new TrainingSpec { Cma = CmaVariant.Geometry, LambdaGeom = 0, LambdaUnif = 0.1 }.Validate());
+    }
+
     [Theory]
+    [InlineData("""{"cma": "pairwise+geometry "}""", "pairwise, geometry, pairwise+geometry")]
+    [InlineData("""{"cma": "centroid"}""", "$.cma")]
+    [InlineData("""{"cma": 1}""", "$.cma")]
+    [InlineData("""{"negatives": "hard"}""", "$.negatives")]
     [InlineData("""{"alpha_targt": 0.5}""", "alpha_targt")]
     [InlineData("""{"kind": "finetune"}""", "kind")]
     [InlineData("""{"steps": "many"}""", "steps")]

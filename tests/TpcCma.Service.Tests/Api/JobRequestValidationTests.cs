@@ -46,6 +46,12 @@ public sealed class JobRequestValidationTests : IAsyncLifetime
     [InlineData("""{"alpha_target": "high"}""", "spec.alpha_target")]
     [InlineData("""{"kind": "finetune"}""", "spec.kind")]
     [InlineData("""{"eval": {"prompt_templates": ["no placeholder"]}}""", "spec.eval.prompt_templates")]
+    [InlineData("""{"cma": "centroid"}""", "spec.cma")]
+    [InlineData("""{"negatives": "hardest"}""", "spec.negatives")]
+    [InlineData("""{"negatives": "reweighted", "negatives_beta": -1}""", "spec.negatives_beta")]
+    [InlineData("""{"lambda_geom": -2}""", "spec.lambda_geom")]
+    [InlineData("""{"lambda_unif": -0.1}""", "spec.lambda_unif")]
+    [InlineData("""{"cma": "geometry", "lambda_geom": 0}""", "spec.lambda_geom")]
     public async Task CreateJob_InvalidSpecField_Returns400NamingTheField(string spec, string field)
     {
         var (status, body) = await PostAsync(Body(spec));

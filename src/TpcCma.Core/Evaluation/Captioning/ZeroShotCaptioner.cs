@@ -8,14 +8,18 @@ namespace TpcCma.Evaluation.Captioning;
 /// <param name="Seed">Seeds the decoder's initial weights (torch's global generator) and the batch order.</param>
 public sealed record CaptioningOptions(
     int Width = 128, int Layers = 2, int Heads = 4, int MaxWords = 20, int Steps = 300, int BatchSize = 64,
-    double LearningRate = 2e-3, double WeightDecay = 0.01, int MinWordCount = 1, long Seed = 0);
+    double LearningRate = 2e-3, double WeightDecay = 0.01, int MinWordCount = 1, long Seed = 0, double MemoryTemperature = 0.01);
 
 /// <summary>Zero-shot captioning scores (CIDEr-D, x10 scale as in the COCO code).</summary>
 /// <param name="ImageToText">Decoder fed the normalised image embedding: the zero-shot score.</param>
 /// <param name="TextToText">Decoder fed the caption's own text embedding: the ceiling.</param>
 public sealed record CaptioningResult(
     double ImageToText, double TextToText, int TrainCaptions, int TestImages, int VocabularySize, int Steps,
-    double FinalLoss, double TrainSeconds);
+    double FinalLoss, double TrainSeconds)
+{
+    /// <summary>DeCap-style: the same decoder fed the image embedding projected onto the training text embeddings (<see cref="MemoryProjection"/>).</summary>
+    public double? ImageToTextProjected { get; init; }
+}
 
 /// <summary>
 /// Zero-shot captioning of METHOD.md: a <see cref="CaptionDecoder"/> trained with teacher forcing on the
@@ -132,9 +136,11 @@ public sealed class ZeroShotCaptioner : IDisposable
         double Score(IReadOnlyList<string> generated) =>
             CiderD.Score(Enumerable.Range(0, generated.Count).ToDictionary(Key, i => generated[i], StringComparer.Ordinal), references).Score;
 
+        using var projected = MemoryProjection.Project(testImage, trainText, options.MemoryTemperature);
         return new CaptioningResult(
             Score(captioner.Caption(testImage)), Score(captioner.Caption(testText)), trainCaptions.Count, testReferences.Count,
-            captioner.Vocabulary.Count, options.Steps, captioner.FinalLoss, trainSeconds);
+            captioner.Vocabulary.Count, options.Steps, captioner.FinalLoss, trainSeconds)
+        { ImageToTextProjected = Score(captioner.Caption(projected)) };
     }
 
     /// <summary>[N, maxWords + 1] word ids then the end id, padded; and each caption's encoded length.</summary>

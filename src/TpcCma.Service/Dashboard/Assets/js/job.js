@@ -13,6 +13,7 @@ export async function jobView(root, id) {
   const header = el('div', { class: 'card', id: 'job-header' });
   const canvases = { losses: el('canvas', { id: 'chart-losses' }), alpha: el('canvas', { id: 'chart-alpha' }), gaps: el('canvas', { id: 'chart-gaps' }) };
   const report = el('div', { id: 'job-report' });
+  const embeddings = embeddingMaps(id);
   const checkpoints = el('div', { id: 'job-checkpoints' });
   const events = el('table', { id: 'job-events' }, el('tr', {}, el('th', {}, 'step'), el('th', {}, 'kind'), el('th', {}, 'message'), el('th', {}, 'time')));
   root.replaceChildren(
@@ -20,6 +21,7 @@ export async function jobView(root, id) {
     el('div', { class: 'grid', style: 'margin-top:16px' },
       card('Losses', canvases.losses), card('Alignment share and pull ratio', canvases.alpha), card('Modality gap at each evaluation', canvases.gaps)),
     el('h2', {}, 'Evaluation report (before / after)'), report,
+    el('h2', {}, 'Embeddings, PCA and t-SNE (before / after)'), embeddings.node,
     el('h2', {}, 'Checkpoints'), checkpoints,
     el('h2', {}, 'Timeline'), el('div', { class: 'card events' }, events));
 
@@ -125,10 +127,27 @@ export async function jobView(root, id) {
     addEvents([e]);
     if (e.kind === 'checkpoint') await drawCheckpoints();
     if (['evaluation', 'completed', 'status'].includes(e.kind)) drawReport(await api(`/v1/jobs/${id}`));
+    if (e.kind === 'evaluation') embeddings.reload();
   });
   source.addEventListener('error', () => { if (terminal(status)) source.close(); });
 
   return () => { source.close(); Object.values(charts).forEach((c) => c.destroy()); };
+}
+
+// The base and the final model's maps side by side, from /plots/embeddings.png; a map that does not exist yet stays hidden.
+function embeddingMaps(id) {
+  const image = (evaluation) => el('img', {
+    id: `embeddings-${evaluation}`, alt: `embeddings at ${evaluation}`, style: 'width:100%', hidden: true,
+    onload: (e) => { e.target.hidden = false; }, onerror: (e) => { e.target.hidden = true; },
+  });
+  const images = { base: image('base'), final: image('final') };
+  const reload = () => {
+    for (const [evaluation, img] of Object.entries(images)) {
+      img.src = `/v1/jobs/${id}/plots/embeddings.png?evaluation=${evaluation}&width=700&height=900&t=${Date.now()}`;
+    }
+  };
+  reload();
+  return { node: el('div', { class: 'grid' }, el('div', { class: 'card' }, images.base), el('div', { class: 'card' }, images.final)), reload };
 }
 
 function card(title, canvas) {

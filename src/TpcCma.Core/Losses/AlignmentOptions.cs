@@ -1,0 +1,50 @@
+namespace TpcCma.Losses;
+
+/// <summary>Which cross-modal alignment term the objective uses (docs/METHOD.md, "CMA variants").</summary>
+public enum CmaVariant
+{
+    /// <summary><c>L_cent + lambda_dist L_dist</c>: a pull of each image onto its caption.</summary>
+    Pairwise,
+    /// <summary><c>lambda_geom L_geom</c>: the image-image similarity matrix matched to the text-text one (CyCLIP in-modal consistency).</summary>
+    Geometry,
+    /// <summary>Both of the above, summed.</summary>
+    PairwiseGeometry,
+}
+
+/// <summary>How the contrastive term weighs the negatives of each row (docs/METHOD.md, "Hard negatives").</summary>
+public enum NegativeWeighting
+{
+    /// <summary>CLIP's InfoNCE: every negative counts once.</summary>
+    Uniform,
+    /// <summary>HN-NCE: negatives up-weighted by <c>exp(beta * logit)</c>, normalised to mean 1 per row.</summary>
+    Reweighted,
+}
+
+/// <summary>Everything that shapes one step's objective; taken from the job spec unchanged.</summary>
+/// <param name="Cma">The alignment term.</param>
+/// <param name="LambdaDist">Weight of L_dist inside the pairwise term.</param>
+/// <param name="LambdaCov">Weight of <c>||S_x - S_y||_F^2</c>, added to every variant; 0 leaves it a detached diagnostic.</param>
+/// <param name="LambdaGeom">Weight of L_geom in the geometry variants.</param>
+/// <param name="LambdaUnif">Weight of the uniformity term (spread preservation), added to every variant; 0: off.</param>
+/// <param name="Negatives">Uniform or hardness-reweighted negatives in L_clip.</param>
+/// <param name="NegativesBeta">Hardness beta of the reweighted negatives (0 gives CLIP's loss exactly).</param>
+/// <param name="WMax">Cap of the gradient-share weight w.</param>
+public sealed record ObjectiveOptions(
+    CmaVariant Cma = CmaVariant.Pairwise, double LambdaDist = 1.0, double LambdaCov = 0.0, double LambdaGeom = 1.0,
+    double LambdaUnif = 0.0, NegativeWeighting Negatives = NegativeWeighting.Uniform, double NegativesBeta = 0.5,
+    double WMax = 100.0)
+{
+    /// <summary>The invalid arguments, by parameter name; empty when valid.</summary>
+    public IEnumerable<(string Name, string Message)> Problems()
+    {
+        if (!Enum.IsDefined(Cma)) yield return (nameof(Cma), "is not a known CMA variant");
+        if (!Enum.IsDefined(Negatives)) yield return (nameof(Negatives), "is not a known negative weighting");
+        foreach (var (name, value) in new[] { (nameof(LambdaDist), LambdaDist), (nameof(LambdaCov), LambdaCov), (nameof(LambdaGeom), LambdaGeom), (nameof(LambdaUnif), LambdaUnif), (nameof(NegativesBeta), NegativesBeta) })
+            if (!double.IsFinite(value) || value < 0) yield return (name, $"must be finite and >= 0, got {value}");
+        if (!double.IsFinite(WMax) || WMax <= 0) yield return (nameof(WMax), $"must be finite and > 0, got {WMax}");
+    }
+
+    /// <summary>Whether the chosen variant includes the pairwise pull / the geometry term.</summary>
+    public bool UsesPairwise => Cma is CmaVariant.Pairwise or CmaVariant.PairwiseGeometry;
+    public bool UsesGeometry => Cma is CmaVariant.Geometry or CmaVariant.PairwiseGeometry;
+}
