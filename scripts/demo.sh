@@ -74,6 +74,7 @@ JSON
     for plot in losses alpha gaps; do curl -sS -H "Authorization: Bearer $TPCCMA_API_KEY" -o "$out/$j-$plot.png" "$url/v1/jobs/$j/plots/$plot.png"; done
   done
   api "$url/v1/sweeps/$sweep_id" >"$out/sweep-report.json"
+  api "$url/v1/sweeps/$sweep_id/results.json" >"$out/results.json"
   python3 "$root/scripts/sweep_table.py" "$out/sweep-report.json" "$name" | tee "$out/table.md"
 }
 

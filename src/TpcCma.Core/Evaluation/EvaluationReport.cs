@@ -15,6 +15,13 @@ public sealed record EvaluationTimings(
 /// </summary>
 /// <param name="Split">Which split the embeddings came from ("train", "test", ...).</param>
 /// <param name="Pairs">Matched image/caption pairs used for the gap measures.</param>
+/// <param name="Gaps">The gap geometry of this model; for the mean-centered baseline, of its centered
+/// embeddings before renormalising (G_C = 0, G_D equal to the base's).</param>
+/// <param name="MeanCenteredGaps">This model's embeddings mean-centered, before renormalising.</param>
+/// <param name="MeanCenteringReduction">What centering alone removes: reductions from Gaps to MeanCenteredGaps.</param>
+/// <param name="RenormalisedGaps">Only for the mean-centered baseline: the gaps of the renormalised vectors
+/// its task metrics use (cosine space, where renormalising inflates G_D by 1/sqrt(1 - |mu|^2)).</param>
+/// <param name="MeanCenteredRenormalisedGaps">This model's embeddings mean-centered, then renormalised.</param>
 public sealed record EvaluationReport(
     string Model,
     string Split,
@@ -28,7 +35,9 @@ public sealed record EvaluationReport(
     RetrievalResult Retrieval,
     JointClusteringResult? JointClustering,
     CaptioningResult? Captioning,
-    EvaluationTimings Timings)
+    EvaluationTimings Timings,
+    GapMeasures? RenormalisedGaps = null,
+    GapMeasures? MeanCenteredRenormalisedGaps = null)
 {
     /// <summary>Effective dimensionality of each modality and of the pooled embeddings (null in reports written before it existed).</summary>
     public DimensionalityResult? Dimensionality { get; init; }

@@ -11,8 +11,18 @@ namespace TpcCma.Evaluation;
 /// <param name="Frechet">Squared 2-Wasserstein distance of the two Gaussian fits.</param>
 /// <param name="FrechetCov">Its covariance (trace) term alone.</param>
 /// <param name="Rmg">Relative modality gap of Schrodi et al. 2025.</param>
+/// <param name="ImageSpread">How widely the image cloud spreads (null in reports written before it was measured).</param>
+/// <param name="TextSpread">How widely the text cloud spreads.</param>
+/// <param name="Mismatch">The scale-free distribution gap <c>G_D^2 / (tr S_x + tr S_y)</c>: 0 for matched pairs,
+/// 1 for independent clouds, whatever their size; a cloud that merely shrinks lowers G_D but not this.</param>
 public sealed record GapMeasures(
-    double Raw, double Centroid, double Distribution, double CosPair, double Frechet, double FrechetCov, double Rmg);
+    double Raw, double Centroid, double Distribution, double CosPair, double Frechet, double FrechetCov, double Rmg,
+    CloudSpread? ImageSpread = null, CloudSpread? TextSpread = null, double? Mismatch = null);
+
+/// <summary>The spread of one modality's cloud.</summary>
+/// <param name="CovarianceTrace"><c>tr S = (1/N) sum_i ||x_i - mu||^2</c> (population covariance, the normalisation of G_D).</param>
+/// <param name="CosineDistance">Mean <c>1 - cos(x_i, x_j)</c> over distinct samples i != j: near 0 when the cloud is a narrow cone.</param>
+public sealed record CloudSpread(double CovarianceTrace, double CosineDistance);
 
 /// <summary>A gap reduction in percent, <c>100 * (1 - after / before)</c>, for each of G_R, G_C, G_D.</summary>
 public sealed record GapReduction(double Raw, double Centroid, double Distribution)
@@ -26,20 +36,38 @@ public sealed record GapReduction(double Raw, double Centroid, double Distributi
 
 /// <summary>
 /// Gap geometry of paired embedding clouds (METHOD.md, "Gap geometry"). All arithmetic is float64 on the
-/// tensors' own device; inputs are L2-normalised first, so raw features may be passed.
+/// tensors' own device. <see cref="Measure"/> L2-normalises its inputs first, so raw features may be passed;
+/// <see cref="MeasureAsGiven"/> measures vectors where they are (the mean-centered baseline before renormalising).
 /// </summary>
 public static class GapGeometry
 {
-    /// <summary>Every measure of <see cref="GapMeasures"/> for rows <c>image[i]</c> and <c>text[i]</c>.</summary>
+    /// <summary>Every measure of <see cref="GapMeasures"/> for the normalised rows <c>image[i]</c> and <c>text[i]</c>.</summary>
     /// <param name="image">[N, D] image embeddings.</param>
     /// <param name="text">[N, D] text embeddings of the matched captions.</param>
     public static GapMeasures Measure(Tensor image, Tensor text)
     {
         CheckPairs(image, text, minimum: 2);
         using var scope = NewDisposeScope();
+        return MeasureOwned(NormalisedCopy(image), NormalisedCopy(text), unitRows: true);
+    }
+
+    /// <summary>
+    /// The measures of vectors that are not unit rows, taken as they are: the distances (G_R, G_C, G_D, Frechet,
+    /// spreads) on the vectors themselves; the cosines (cos_pair, rmg, cosine spreads) are scale-free per row.
+    /// Used for the mean-centered baseline before renormalising, where G_C = 0 and G_D equals the base's.
+    /// </summary>
+    public static GapMeasures MeasureAsGiven(Tensor image, Tensor text)
+    {
+        CheckPairs(image, text, minimum: 2);
+        using var scope = NewDisposeScope();
+        return MeasureOwned(image.to(ScalarType.Float64, copy: true), text.to(ScalarType.Float64, copy: true), unitRows: false);
+    }
+
+    /// <param name="x">[N, D] float64, a private copy that is changed in place.</param>
+    /// <param name="unitRows">The rows are unit vectors, so dot products are cosines.</param>
+    private static GapMeasures MeasureOwned(Tensor x, Tensor y, bool unitRows)
+    {
         // Large N: at most three [N, D] float64 buffers live at once (x, y, d); everything else is [D] or [D, D].
-        var x = NormalisedCopy(image);                                // [N, D] float64
-        var y = NormalisedCopy(text);
         var n = x.shape[0];
         var muX = x.mean([0]);                                        // [D]
         var muY = y.mean([0]);
@@ -52,22 +80,55 @@ public static class GapGeometry
             // (x_i - mu_x) - (y_i - mu_y) = d_i - mean(d)
             distribution = d.sub_(d.mean([0])).norm().item<double>() / Math.Sqrt(n);
         }
-        double cosPair;
-        using (var products = x * y) cosPair = products.sum().item<double>() / n;
+        var (cosPair, cosImage, cosText) = unitRows ? Cosines(x, y) : CosinesOfDirections(x, y);
 
         // Schrodi et al.: m from matched pairs, d_I and d_T from distinct pairs within each modality.
         var m = 1 - (cosPair + 1) / 2;
-        var dImage = 1 - (MeanCosineOfDistinctPairs(x) + 1) / 2;
-        var dText = 1 - (MeanCosineOfDistinctPairs(y) + 1) / 2;
+        var dImage = 1 - (cosImage + 1) / 2;
+        var dText = 1 - (cosText + 1) / 2;
         var rmg = m / (m + (dImage + dText) / 2);
 
-        var frechetCov = FrechetTraceTerm(x.sub_(muX), y.sub_(muY));  // centred in place: x and y are private copies
-        return new GapMeasures(raw, centroid, distribution, cosPair, centroid * centroid + frechetCov, frechetCov, rmg);
+        x.sub_(muX);                                                  // centred in place: x and y are private copies
+        y.sub_(muY);
+        var traceX = x.square().sum().item<double>() / n;             // tr S_x, population covariance
+        var traceY = y.square().sum().item<double>() / n;
+        var mismatch = traceX + traceY == 0 ? double.NaN : distribution * distribution / (traceX + traceY);
+        var frechetCov = FrechetTraceTerm(x, y);
+        return new GapMeasures(raw, centroid, distribution, cosPair, centroid * centroid + frechetCov, frechetCov, rmg,
+            new CloudSpread(traceX, 1 - cosImage), new CloudSpread(traceY, 1 - cosText), mismatch);
+    }
+
+    /// <summary>Mean cosine of matched pairs and of distinct pairs within each cloud, for unit rows.</summary>
+    private static (double Pair, double Image, double Text) Cosines(Tensor x, Tensor y)
+    {
+        using var products = x * y;
+        return (products.sum().item<double>() / x.shape[0], MeanCosineOfDistinctPairs(x), MeanCosineOfDistinctPairs(y));
+    }
+
+    /// <summary><see cref="Cosines"/> of rows that are not unit vectors (normalised copies, freed at once).</summary>
+    private static (double Pair, double Image, double Text) CosinesOfDirections(Tensor x, Tensor y)
+    {
+        using var ux = NormalisedCopy(x);
+        using var uy = NormalisedCopy(y);
+        return Cosines(ux, uy);
     }
 
     /// <summary>
-    /// The post-hoc baseline: subtract each modality's mean and renormalise. Returns new [N, D] tensors
-    /// (float64, the inputs' device) that the caller owns.
+    /// Per-modality mean-centering of the normalised embeddings, without renormalising: the vectors whose gap
+    /// geometry METHOD.md's identity speaks of (G_C = 0, G_D unchanged). New [N, D] float64 tensors the caller owns.
+    /// </summary>
+    public static (Tensor Image, Tensor Text) Centered(Tensor image, Tensor text)
+    {
+        CheckPairs(image, text, minimum: 1);
+        using var scope = NewDisposeScope();
+        var x = Normalise(image);
+        var y = Normalise(text);
+        return ((x - x.mean([0])).MoveToOuterDisposeScope(), (y - y.mean([0])).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The post-hoc baseline as a model would use it: <see cref="Centered"/>, then renormalised (the cosine space
+    /// every task metric works in). Returns new [N, D] tensors (float64, the inputs' device) that the caller owns.
     /// </summary>
     public static (Tensor Image, Tensor Text) MeanCentered(Tensor image, Tensor text)
     {

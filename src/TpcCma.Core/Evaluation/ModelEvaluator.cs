@@ -8,6 +8,9 @@ namespace TpcCma.Evaluation;
 /// One split's embeddings and what the task metrics need. Image and Text are [N, D] matched pairs (the first
 /// caption of each image). Optional parts switch metrics on: Labels + ClassNames + EncodeText for zero-shot
 /// accuracy (and Labels + ClassNames for joint clustering), References + a captioning training set for CIDEr-D.
+/// GapImage and GapText, when given, are the [N, D] vectors the gap geometry is measured on in place of Image
+/// and Text: the mean-centered baseline before renormalising, while its task metrics use the renormalised Image
+/// and Text (whose cosine-space gaps are then reported as <see cref="EvaluationReport.RenormalisedGaps"/>).
 /// </summary>
 public sealed record EvaluationSplit(
     string Model,
@@ -19,7 +22,9 @@ public sealed record EvaluationSplit(
     Func<IReadOnlyList<string>, Tensor>? EncodeText = null,
     IReadOnlyList<string>? Templates = null,
     IReadOnlyList<IReadOnlyList<string>>? References = null,
-    CaptioningTrainingSet? CaptioningTraining = null);
+    CaptioningTrainingSet? CaptioningTraining = null,
+    Tensor? GapImage = null,
+    Tensor? GapText = null);
 
 /// <summary>Training captions and their text embeddings, for the zero-shot caption decoder.</summary>
 public sealed record CaptioningTrainingSet(Tensor Text, IReadOnlyList<string> Captions);
@@ -37,11 +42,17 @@ public static class ModelEvaluator
         options ??= new EvaluationOptions();
         GapGeometry.CheckPairs(split.Image, split.Text, minimum: 2);
         var clock = Stopwatch.StartNew();
-        var gaps = GapGeometry.Measure(split.Image, split.Text);
-        GapMeasures centeredGaps;
+        if ((split.GapImage is null) != (split.GapText is null)) throw new ArgumentException("give both GapImage and GapText, or neither");
+        if (split.GapImage is not null && (!split.GapImage.shape.SequenceEqual(split.Image.shape) || !split.GapText!.shape.SequenceEqual(split.Text.shape)))
+            throw new ArgumentException($"GapImage and GapText must have the shape of Image and Text, got {GapGeometry.Shape(split.GapImage)} for {GapGeometry.Shape(split.Image)}");
+        var gaps = split.GapImage is null ? GapGeometry.Measure(split.Image, split.Text) : GapGeometry.MeasureAsGiven(split.GapImage, split.GapText!);
+        var renormalisedGaps = split.GapImage is null ? null : GapGeometry.Measure(split.Image, split.Text);
+        GapMeasures centeredGaps, centeredRenormalisedGaps;
         {
-            var (cx, cy) = GapGeometry.MeanCentered(split.Image, split.Text);
-            using (cx) using (cy) centeredGaps = GapGeometry.Measure(cx, cy);
+            var (cx, cy) = GapGeometry.Centered(split.Image, split.Text);
+            using (cx) using (cy) centeredGaps = GapGeometry.MeasureAsGiven(cx, cy);
+            var (rx, ry) = GapGeometry.MeanCentered(split.Image, split.Text);
+            using (rx) using (ry) centeredRenormalisedGaps = GapGeometry.Measure(rx, ry);
         }
         var gapSeconds = Lap(clock);
 
@@ -81,7 +92,8 @@ public static class ModelEvaluator
         return new EvaluationReport(
             split.Model, split.Split, (int)split.Image.shape[0], (int)split.Image.shape[1], gaps, centeredGaps,
             GapReduction.Between(gaps, centeredGaps), separability, zeroShot, retrieval, clustering, captioning,
-            new EvaluationTimings(gapSeconds, separabilitySeconds, zeroShotSeconds, retrievalSeconds, clusteringSeconds, captioningSeconds))
+            new EvaluationTimings(gapSeconds, separabilitySeconds, zeroShotSeconds, retrievalSeconds, clusteringSeconds, captioningSeconds),
+            renormalisedGaps, centeredRenormalisedGaps)
         {
             Dimensionality = EffectiveDimensionality.Measure(split.Image, split.Text),
             Map = options.EmbeddingMap ? EmbeddingMaps.Compute(split.Image, split.Text, split.Labels) : null,

@@ -1,3 +1,5 @@
+using TpcCma.Statistics;
+
 namespace TpcCma.Evaluation;
 
 /// <summary>One evaluated model in a sweep: its gap measures and task metrics, by name.</summary>
@@ -44,5 +46,20 @@ public static class TradeOffAnalysis
         var intercept = meanY - slope * meanX;
         var residual = x.Select((xi, i) => y[i] - (intercept + slope * xi)).Sum(r => r * r);
         return new GapFit(metric, gap, slope, intercept, 1 - residual / syy, x.Length);
+    }
+
+    /// <summary>
+    /// R^2 of <paramref name="metric"/> on <paramref name="gapA"/> minus R^2 on <paramref name="gapB"/>, with a paired
+    /// 95 % bootstrap interval: each resample draws the same points (jobs) for both fits, so what the two gaps
+    /// share cancels. An interval above 0 says gap A explains the metric better than gap B on these points.
+    /// </summary>
+    public static Estimate RSquaredDifference(double[] gapA, double[] gapB, double[] metric, int resamples = Bootstrap.DefaultResamples, int seed = Bootstrap.DefaultSeed)
+    {
+        if (gapA.Length != metric.Length || gapB.Length != metric.Length)
+            throw new ArgumentException($"{gapA.Length} and {gapB.Length} gap values for {metric.Length} metric values");
+        if (metric.Length < 3) throw new ArgumentException($"an R^2 needs at least 3 points, got {metric.Length}");
+        double RSquared(double[] gap, int[] rows) =>
+            Line("", "", [.. rows.Select(i => gap[i])], [.. rows.Select(i => metric[i])]).RSquared;
+        return Bootstrap.Statistic(metric.Length, rows => RSquared(gapA, rows) - RSquared(gapB, rows), resamples, seed);
     }
 }

@@ -24,6 +24,16 @@ public static class EvaluationMetrics
             [prefix + "t2i_r1"] = r.Retrieval.TextToImageR1,
             [prefix + "t2i_r5"] = r.Retrieval.TextToImageR5,
         };
+        AddSpreads(m, prefix, r.Gaps);
+        if (r.RenormalisedGaps is { } renormalised)
+        {
+            // The centered baseline in cosine space: named apart so they are never read as its gaps.
+            m[prefix + "renormalised_gap_raw"] = renormalised.Raw;
+            m[prefix + "renormalised_gap_centroid"] = renormalised.Centroid;
+            m[prefix + "renormalised_gap_distribution"] = renormalised.Distribution;
+        }
+        if (r.MeanCenteredRenormalisedGaps is { } centeredRenormalised)
+            m[prefix + "centered_renormalised_gap_distribution"] = centeredRenormalised.Distribution;
         if (r.Separability is { } s) m[prefix + "separability"] = s;
         if (r.ZeroShot is { } z) m[prefix + "zero_shot_top1"] = z.Top1;
         if (r.JointClustering is { } c) m[prefix + "ari"] = c.Ari;
@@ -43,5 +53,20 @@ public static class EvaluationMetrics
             m[prefix + "erank_pooled"] = d.Pooled.EffectiveRank;
         }
         return m;
+    }
+
+    private static void AddSpreads(Dictionary<string, double> m, string prefix, GapMeasures g)
+    {
+        if (g.ImageSpread is { } image)
+        {
+            m[prefix + "image_spread_trace"] = image.CovarianceTrace;
+            m[prefix + "image_spread_cosine"] = image.CosineDistance;
+        }
+        if (g.TextSpread is { } text)
+        {
+            m[prefix + "text_spread_trace"] = text.CovarianceTrace;
+            m[prefix + "text_spread_cosine"] = text.CosineDistance;
+        }
+        if (g.Mismatch is { } mismatch) m[prefix + "gap_mismatch"] = mismatch;
     }
 }

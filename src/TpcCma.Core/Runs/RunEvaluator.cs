@@ -20,8 +20,9 @@ public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipI
     private const int MaxCaptioningCaptions = 8000;
     private ModelEmbedder Embedder => new(model, tokenizer, processor);
 
-    /// <param name="centered">Evaluate the embeddings after per-modality mean-centering (subtract each modality's
-    /// mean, renormalise): the post-hoc baseline every report shows beside the base model.</param>
+    /// <param name="centered">Evaluate the embeddings after per-modality mean-centering: the post-hoc baseline every
+    /// report shows beside the base model. Its gaps are measured before renormalising, its task metrics (and
+    /// <see cref="EvaluationReport.RenormalisedGaps"/>) on the renormalised vectors.</param>
     public IReadOnlyList<EvaluationReport> Evaluate(string modelLabel, bool captioning, bool centered = false)
     {
         var wasTraining = model.training;
@@ -53,10 +54,13 @@ public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipI
         var image = EmbedImages(dataset.WithSamples(samples));
         var text = EmbedTexts([.. samples.Select(s => s.Captions[0])]);
         Func<IReadOnlyList<string>, Tensor> encode = EmbedTexts;
+        Tensor? gapImage = null, gapText = null;
         if (centered)
         {
             // Prompts are text: they move with the text mean of this split, as a post-processing step would move them.
             var textMean = text.mean([0], keepdim: true);
+            // Gaps before renormalising (METHOD.md's identity); task metrics on the renormalised vectors a model would use.
+            (gapImage, gapText) = GapGeometry.Centered(image, text);
             (image, text) = GapGeometry.MeanCentered(image, text);
             encode = prompts => Normalise(EmbedTexts(prompts) - textMean);
         }
@@ -64,8 +68,8 @@ public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipI
         var hasLabels = dataset.ClassNames.Count > 1 && labels.Any(l => l >= 0);
         var input = new EvaluationSplit(modelLabel, split, image, text,
             hasLabels ? labels : null, hasLabels ? dataset.ClassNames : null, hasLabels ? encode : null, Templates(dataset),
-            captions is null ? null : samples.Select(s => s.Captions).ToList(), captions);
-        var options = new EvaluationOptions(Captioning: new CaptioningOptions(Steps: spec.CaptioningSteps, Seed: seed));
+            captions is null ? null : samples.Select(s => s.Captions).ToList(), captions, gapImage, gapText);
+        var options = new EvaluationOptions(Captioning: new CaptioningOptions(Steps: spec.CaptioningSteps, Seed: seed, Seeds: spec.CaptioningSeeds));
         return ModelEvaluator.Evaluate(input, options);
     }
 

@@ -1,52 +1,119 @@
 using TpcCma.Evaluation;
+using TpcCma.Statistics;
 
 namespace TpcCma.Runs;
 
-/// <summary>One row of the paper-style table: a model, its three gaps with reductions against the base, and its task metrics.</summary>
+/// <summary>One evaluated model of the table: its gaps (with reductions against the same seed's base) and task metrics.</summary>
 public sealed record SweepRow(
     string Model, double? AlphaTarget, double GapRaw, double GapCentroid, double GapDistribution,
     double? RawReduction, double? CentroidReduction, double? DistributionReduction,
-    double? ZeroShotTop1, double? Ari, double? CiderImageToText, double? CiderTextToText, double? Separability);
-
-/// <summary>The table for one split plus the R^2 of each task metric on each gap measure across its rows.</summary>
-public sealed record SweepTable(string Split, IReadOnlyList<SweepRow> Rows, IReadOnlyList<GapFit> Fits);
+    double? ZeroShotTop1, double? Ari, double? CiderImageToText, double? CiderTextToText, double? Separability,
+    long? Seed = null, double? GapMismatch = null);
 
 /// <summary>
-/// The report of an <c>alpha_target</c> sweep (METHOD.md, "Trade-off and R^2 analysis"): per split, the base
-/// model, the base with mean-centering, and each run's final model; then R^2 over all of them.
+/// A model over the sweep's seeds: each metric's mean with its 95 % bootstrap interval, and against the base of the
+/// same seed (paired): the gap reductions in percent, and every metric's change, absolute and in percent.
+/// </summary>
+public sealed record SweepSummaryRow(
+    string Model, double? AlphaTarget, int Seeds, IReadOnlyDictionary<string, Estimate> Metrics,
+    IReadOnlyDictionary<string, Estimate> Reductions, IReadOnlyDictionary<string, Estimate> Changes,
+    IReadOnlyDictionary<string, Estimate> PercentChanges);
+
+/// <summary>R^2 of a task metric on G_D and on G_R over every row, and their difference with a paired bootstrap interval.</summary>
+public sealed record RSquaredComparison(string Metric, double RSquaredDistribution, double RSquaredRaw, Estimate Difference, int Points);
+
+/// <summary>The table for one split, its summary over seeds, the R^2 of each task metric on each gap, and G_D against G_R.</summary>
+public sealed record SweepTable(string Split, IReadOnlyList<SweepRow> Rows, IReadOnlyList<GapFit> Fits,
+    IReadOnlyList<SweepSummaryRow>? Summary = null, IReadOnlyList<RSquaredComparison>? Comparisons = null);
+
+/// <summary>
+/// The report of a sweep over alpha_target and seeds (METHOD.md, "Trade-off and R^2 analysis"), computed from its
+/// <see cref="SweepResults"/> alone, so the service's report and the exported file never disagree. Intervals are
+/// percentile bootstraps over seeds with a fixed seed: the same results give the same report.
 /// </summary>
 public static class SweepReport
 {
-    /// <param name="runs">Each run's alpha_target and its evaluations (labels base, base_centered, final).</param>
-    public static IReadOnlyList<SweepTable> Build(IReadOnlyList<(double AlphaTarget, IReadOnlyList<RunEvaluationRecord> Evaluations)> runs)
+    private static readonly string[] Gaps = ["gap_raw", "gap_centroid", "gap_distribution"];
+
+    public static IReadOnlyList<SweepTable> Build(SweepResults results)
     {
         var tables = new List<SweepTable>();
-        var splits = runs.SelectMany(r => r.Evaluations).Select(e => e.Report.Split).Distinct().ToList();
-        foreach (var split in splits)
+        foreach (var (split, splitResults) in results.Splits)
         {
-            EvaluationReport? Find(IReadOnlyList<RunEvaluationRecord> evaluations, string label) =>
-                evaluations.FirstOrDefault(e => e.Label == label && e.Report.Split == split)?.Report;
-            var baseline = runs.Select(r => Find(r.Evaluations, "base")).FirstOrDefault(r => r is not null);
-            if (baseline is null) continue;
-            var entries = new List<(string Model, double? Alpha, EvaluationReport Report)> { ("base", null, baseline) };
-            if (runs.Select(r => Find(r.Evaluations, "base_centered")).FirstOrDefault(r => r is not null) is { } centered)
-                entries.Add(("base + mean-centering", null, centered));
-            foreach (var (alpha, evaluations) in runs.OrderBy(r => r.AlphaTarget))
-                if (Find(evaluations, "final") is { } final) entries.Add(($"alpha_target {alpha}", alpha, final));
-
-            var rows = entries.Select(e => Row(e.Model, e.Alpha, e.Report, baseline)).ToList();
-            var fits = entries.Count >= 3 ? TradeOffAnalysis.Fit([.. entries.Select(e => e.Report.ToSweepPoint() with { Name = e.Model })]) : [];
-            tables.Add(new SweepTable(split, rows, fits));
+            var rows = splitResults.Rows;
+            var bases = rows.Where(r => r.Model == SweepResults.Base).GroupBy(r => r.Seed).ToDictionary(g => g.Key, g => g.First());
+            if (bases.Count == 0) continue;
+            var table = rows.Select(r => Row(r, bases.GetValueOrDefault(r.Seed))).ToList();
+            var summary = rows.GroupBy(r => (r.Model, r.AlphaTarget))
+                .OrderBy(g => Order(g.Key.Model)).ThenBy(g => g.Key.AlphaTarget)
+                .Select(g => Summarise(g.Key.Model, g.Key.AlphaTarget, [.. g], bases)).ToList();
+            var points = rows.Select(r => new SweepPoint(r.Model,
+                SweepResults.GapMetrics.Where(p => r.Metrics.ContainsKey(p.Metric)).ToDictionary(p => p.Gap, p => r.Metrics[p.Metric]),
+                SweepResults.TaskMetrics.Where(r.Metrics.ContainsKey).ToDictionary(m => m, m => r.Metrics[m]))).ToList();
+            var fits = points.Count >= 3 ? TradeOffAnalysis.Fit(points) : [];
+            tables.Add(new SweepTable(split, table, fits, summary, points.Count >= 3 ? Compare(rows) : []));
         }
         return tables;
     }
 
-    private static SweepRow Row(string model, double? alpha, EvaluationReport r, EvaluationReport baseline)
+    private static int Order(string model) => model switch { SweepResults.Base => 0, SweepResults.BaseCentered => 1, _ => 2 };
+
+    private static SweepRow Row(SweepResultRow r, SweepResultRow? baseline)
     {
-        var isBase = ReferenceEquals(r, baseline);
-        double? Reduction(double before, double after) => isBase ? null : GapReduction.Percent(before, after);
-        return new SweepRow(model, alpha, r.Gaps.Raw, r.Gaps.Centroid, r.Gaps.Distribution,
-            Reduction(baseline.Gaps.Raw, r.Gaps.Raw), Reduction(baseline.Gaps.Centroid, r.Gaps.Centroid), Reduction(baseline.Gaps.Distribution, r.Gaps.Distribution),
-            r.ZeroShot?.Top1, r.JointClustering?.Ari, r.Captioning?.ImageToText, r.Captioning?.TextToText, r.Separability);
+        var m = r.Metrics;
+        var isBase = r.Model == SweepResults.Base;
+        double? Get(string key) => m.TryGetValue(key, out var v) ? v : null;
+        double? Reduction(string key) => isBase || baseline is null || Get(key) is not { } after || !baseline.Metrics.TryGetValue(key, out var before)
+            ? null : GapReduction.Percent(before, after);
+        var label = r.Model switch
+        {
+            SweepResults.Base => "base", SweepResults.BaseCentered => "base + mean-centering", _ => $"alpha_target {r.AlphaTarget}",
+        };
+        return new SweepRow(label, r.AlphaTarget, Get("gap_raw") ?? double.NaN, Get("gap_centroid") ?? double.NaN, Get("gap_distribution") ?? double.NaN,
+            Reduction("gap_raw"), Reduction("gap_centroid"), Reduction("gap_distribution"),
+            Get("zero_shot_top1"), Get("joint_ari"), Get("cider_image_to_text"), Get("cider_text_to_text"), Get("separability"),
+            r.Seed, Get("gap_mismatch"));
+    }
+
+    private static SweepSummaryRow Summarise(string model, double? alpha, IReadOnlyList<SweepResultRow> rows, Dictionary<long, SweepResultRow> bases)
+    {
+        var metricNames = rows.SelectMany(r => r.Metrics.Keys).Distinct().Order(StringComparer.Ordinal);
+        var metrics = new Dictionary<string, Estimate>(StringComparer.Ordinal);
+        var reductions = new Dictionary<string, Estimate>(StringComparer.Ordinal);
+        var changes = new Dictionary<string, Estimate>(StringComparer.Ordinal);
+        var percent = new Dictionary<string, Estimate>(StringComparer.Ordinal);
+        foreach (var name in metricNames)
+        {
+            var values = rows.Where(r => r.Metrics.ContainsKey(name)).Select(r => r.Metrics[name]).ToArray();
+            if (values.Length > 0) metrics[name] = Bootstrap.Mean(values);
+            if (model == SweepResults.Base) continue;
+            // Paired by seed: each row against the base its own job started from.
+            var pairs = rows.Where(r => r.Metrics.ContainsKey(name) && bases.TryGetValue(r.Seed, out var b) && b.Metrics.ContainsKey(name))
+                .Select(r => (After: r.Metrics[name], Before: bases[r.Seed].Metrics[name])).ToArray();
+            if (pairs.Length == 0) continue;
+            changes[name] = Bootstrap.Mean([.. pairs.Select(p => p.After - p.Before)]);
+            var relative = pairs.Where(p => p.Before != 0).ToArray();
+            if (relative.Length > 0) percent[name] = Bootstrap.Mean([.. relative.Select(p => 100 * (p.After / p.Before - 1))]);
+            if (Gaps.Contains(name) && relative.Length > 0) reductions[name] = Bootstrap.Mean([.. relative.Select(p => GapReduction.Percent(p.Before, p.After))]);
+        }
+        return new SweepSummaryRow(model, alpha, rows.Select(r => r.Seed).Distinct().Count(), metrics, reductions, changes, percent);
+    }
+
+    /// <summary>For each task metric present in every row: R^2 on G_D minus R^2 on G_R, resampling rows in pairs.</summary>
+    private static IReadOnlyList<RSquaredComparison> Compare(IReadOnlyList<SweepResultRow> rows)
+    {
+        var comparisons = new List<RSquaredComparison>();
+        foreach (var metric in SweepResults.TaskMetrics)
+        {
+            var usable = rows.Where(r => r.Metrics.ContainsKey(metric) && r.Metrics.ContainsKey("gap_distribution") && r.Metrics.ContainsKey("gap_raw")).ToList();
+            if (usable.Count < 3 || usable.Count < rows.Count) continue;
+            double[] distribution = [.. usable.Select(r => r.Metrics["gap_distribution"])];
+            double[] raw = [.. usable.Select(r => r.Metrics["gap_raw"])];
+            double[] values = [.. usable.Select(r => r.Metrics[metric])];
+            var difference = TradeOffAnalysis.RSquaredDifference(distribution, raw, values);
+            comparisons.Add(new RSquaredComparison(metric, TradeOffAnalysis.Line(metric, "distribution", distribution, values).RSquared,
+                TradeOffAnalysis.Line(metric, "raw", raw, values).RSquared, difference, usable.Count));
+        }
+        return comparisons;
     }
 }

@@ -27,8 +27,11 @@ public sealed record EvalSpec
     public bool Enabled { get; init; } = true;
     /// <summary>Zero-shot captioning CIDEr-D (a small decoder is trained per evaluation: the slowest part); base and final only.</summary>
     public bool Captioning { get; init; } = true;
-    /// <summary>Optimiser steps of the caption decoder; the same for every model evaluated, so scores are comparable.</summary>
+    /// <summary>The caption decoder's budget of optimiser steps (it may stop earlier on held-out caption loss); the
+    /// same for every model evaluated, so scores are comparable.</summary>
     public int CaptioningSteps { get; init; } = 300;
+    /// <summary>Caption decoders trained per evaluation, each with its own seed; CIDEr-D is their mean with a 95 % interval.</summary>
+    public int CaptioningSeeds { get; init; } = 3;
     /// <summary>At most this many held-out pairs are evaluated (a deterministic subset).</summary>
     public int MaxPairs { get; init; } = 4000;
 }

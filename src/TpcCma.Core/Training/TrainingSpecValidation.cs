@@ -74,6 +74,7 @@ internal static class TrainingSpecValidation
         {
             AtLeast("eval.train_sample", s.Eval.TrainSample, 0);
             AtLeast("eval.captioning_steps", s.Eval.CaptioningSteps, 1);
+            if (s.Eval.CaptioningSeeds is < 1 or > 10) Fail("eval.captioning_seeds", $"must be from 1 to 10, got {s.Eval.CaptioningSeeds}");
             AtLeast("eval.max_pairs", s.Eval.MaxPairs, 2);
             if (s.Eval.PromptTemplates is not { Count: > 0 }) Fail("eval.prompt_templates", "must list at least one template");
             else if (s.Eval.PromptTemplates.Any(t => t is null || !t.Contains("{}", StringComparison.Ordinal)))

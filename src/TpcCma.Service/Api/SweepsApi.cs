@@ -13,10 +13,15 @@ using TpcCma.Service.Persistence;
 
 namespace TpcCma.Service.Api;
 
-/// <summary><c>/v1/sweeps</c>: one job per <c>alpha_target</c>, and the paper-style table with the R^2 analysis once they finish.</summary>
+/// <summary>
+/// <c>/v1/sweeps</c>: one job per (<c>alpha_target</c>, seed), the report over seeds with intervals and the R^2
+/// analysis once they finish, and the machine-readable results it is computed from.
+/// </summary>
 public static class SweepsApi
 {
-    public static readonly double[] DefaultAlphaTargets = [0, 0.05, 0.5];
+    public static readonly double[] DefaultAlphaTargets = [0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7];
+    public const int MaxSeeds = 20;
+    public const int MaxJobs = 200;
 
     /// <summary>A job request (base_model, dataset, spec without alpha_target) and the values of alpha_target to run.</summary>
     public sealed record CreateSweepRequest
@@ -26,11 +31,14 @@ public static class SweepsApi
         public Guid? BaseModel { get; init; }
         public Guid? Dataset { get; init; }
         public JsonObject? Spec { get; init; }
-        /// <example>[0, 0.05, 0.5]</example>
+        /// <example>[0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7]</example>
         public double[]? AlphaTargets { get; init; }
+        /// <summary>Seeds to run every alpha_target with (default: one, the spec's seed or a random one).</summary>
+        /// <example>[0, 1, 2, 3, 4]</example>
+        public long[]? Seeds { get; init; }
     }
 
-    public sealed record SweepResponse(Guid Id, string Name, string Status, double[] AlphaTargets, DateTimeOffset CreatedAt,
+    public sealed record SweepResponse(Guid Id, string Name, string Status, double[] AlphaTargets, IReadOnlyList<long> Seeds, DateTimeOffset CreatedAt,
         IReadOnlyList<JobResponse> Jobs, IReadOnlyList<SweepTable> Report)
     {
         public string Object => "sweep";
@@ -40,9 +48,10 @@ public static class SweepsApi
     {
         var api = app.MapGroup("/v1/sweeps").WithTags("Sweeps").RequireAuthorization();
         api.MapPost("/", Create).Accepts<CreateSweepRequest>("application/json").ProducesValidationProblem()
-            .WithSummary("Run one job per alpha_target (default 0, 0.05, 0.5) from the same base model, data, spec and seed");
+            .WithSummary("Run one job per (alpha_target, seed) (default alphas 0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7) from the same base model, data and spec");
         api.MapGet("/", List).WithSummary("List sweeps");
-        api.MapGet("/{id:guid}", Get).WithSummary("A sweep: its jobs and, per split, the table of gaps, reductions, accuracy, ARI, CIDEr and the R^2 fits");
+        api.MapGet("/{id:guid}", Get).WithSummary("A sweep: its jobs and, per split, the rows, each model's mean and 95 % interval over seeds, reductions, and the R^2 fits with R^2(G_D) - R^2(G_R)");
+        api.MapGet("/{id:guid}/results.json", Results).WithSummary("The sweep's finished rows, machine-readable: {dataset, seeds, alpha_targets, splits: {SPLIT: {rows}}}");
         return api;
     }
 
@@ -61,6 +70,15 @@ public static class SweepsApi
         if (alphas.Any(a => !double.IsFinite(a) || a < 0 || a >= 1)) return Invalid("alpha_targets", "every value must be in [0, 1)");
         if (alphas.Distinct().Count() != alphas.Length) return Invalid("alpha_targets", "values must be distinct");
         if (request.Spec?.ContainsKey("alpha_target") == true) return Invalid("spec.alpha_target", "is set per job from alpha_targets; leave it out");
+        if (request.Seeds is { } seeds)
+        {
+            if (seeds.Length is 0 or > MaxSeeds) return Invalid("seeds", $"give 1 to {MaxSeeds} seeds");
+            if (seeds.Any(seed => seed < 0)) return Invalid("seeds", "every seed must be >= 0");
+            if (seeds.Distinct().Count() != seeds.Length) return Invalid("seeds", "seeds must be distinct");
+            if (request.Spec?.ContainsKey("seed") == true) return Invalid("spec.seed", "is set per job from seeds; leave it out");
+            if (seeds.Length * alphas.Length > MaxJobs)
+                return Invalid("seeds", $"{seeds.Length} seeds x {alphas.Length} alpha_targets is {seeds.Length * alphas.Length} jobs; at most {MaxJobs}");
+        }
 
         var jobBody = JsonSerializer.Serialize(new CreateJobRequest
         {
@@ -78,11 +96,14 @@ public static class SweepsApi
         };
         db.Sweeps.Add(sweep);
         var jobs = new List<TrainingJob>();
+        var draftSpec = TpcCma.Training.TrainingSpec.FromJson(resolved.Draft!.Spec);
+        foreach (var seed in request.Seeds ?? [draftSpec.Seed])
         foreach (var alpha in alphas)
         {
-            // Same base, data and seed for every value: the runs differ in alpha_target alone.
-            var spec = TpcCma.Training.TrainingSpec.FromJson(resolved.Draft!.Spec) with { AlphaTarget = alpha };
-            var job = TrainingJob.Create(resolved.Draft with { Name = $"{sweep.Name}-alpha{alpha}", Spec = spec.ToJson(), SweepId = sweep.Id }, user.KeyId(), sweep.CreatedAt);
+            // Same base, data and spec for every job: the runs differ in alpha_target and seed alone.
+            var spec = draftSpec with { AlphaTarget = alpha, Seed = seed };
+            var name = request.Seeds is null ? $"{sweep.Name}-alpha{alpha}" : $"{sweep.Name}-alpha{alpha}-seed{seed}";
+            var job = TrainingJob.Create(resolved.Draft with { Name = name, Spec = spec.ToJson(), Seed = seed, SweepId = sweep.Id }, user.KeyId(), sweep.CreatedAt);
             db.Jobs.Add(job);
             db.Events.Add(new JobEvent { JobId = job.Id, Kind = "status", Message = "queued", CreatedAt = sweep.CreatedAt });
             jobs.Add(job);
@@ -90,7 +111,7 @@ public static class SweepsApi
         // From here on the request runs to the end even if the client hangs up: every job stored is enqueued.
         await db.SaveChangesAsync(CancellationToken.None);
         foreach (var job in jobs) await JobsApi.EnqueueAsync(db, hangfire, job);
-        return TypedResults.Created($"/v1/sweeps/{sweep.Id}", Describe(sweep, jobs));
+        return TypedResults.Created($"/v1/sweeps/{sweep.Id}", Describe(sweep, jobs, ""));
     }
 
     public static async Task<Ok<ListResponse<SweepResponse>>> List(ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
@@ -101,7 +122,7 @@ public static class SweepsApi
         var ids = sweeps.Select(s => s.Id).ToList();
         var jobs = await db.Jobs.AsNoTracking().Where(j => j.SweepId != null && ids.Contains(j.SweepId.Value)).ToListAsync(ct);
         return TypedResults.Ok(new ListResponse<SweepResponse>(
-            sweeps.Select(s => Describe(s, jobs.Where(j => j.SweepId == s.Id).ToList(), withReport: false)).ToList(), false));
+            sweeps.Select(s => Describe(s, jobs.Where(j => j.SweepId == s.Id).ToList(), "", withReport: false)).ToList(), false));
     }
 
     public static async Task<Results<Ok<SweepResponse>, NotFound<ProblemDetails>>> Get(Guid id, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
@@ -109,16 +130,36 @@ public static class SweepsApi
         var sweep = await db.Sweeps.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct);
         if (sweep is null || !user.CanSee(sweep.OwnerKeyId)) return JobsApi.NotFoundProblem("sweep", id);
         var jobs = await db.Jobs.AsNoTracking().Where(j => j.SweepId == id).ToListAsync(ct);
-        return TypedResults.Ok(Describe(sweep, jobs));
+        return TypedResults.Ok(Describe(sweep, jobs, await DatasetNameAsync(db, jobs, ct)));
     }
 
-    private static SweepResponse Describe(Sweep sweep, List<TrainingJob> jobs, bool withReport = true)
+    /// <summary>The rows of the sweep's finished jobs (<see cref="SweepResults"/>); rows appear as jobs finish.</summary>
+    public static async Task<Results<Ok<SweepResults>, NotFound<ProblemDetails>>> Results(Guid id, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
     {
-        var runs = jobs.Select(j => (Job: j, Alpha: TpcCma.Training.TrainingSpec.FromJson(j.Spec).AlphaTarget)).OrderBy(r => r.Alpha).ToList();
-        var ordered = runs.Select(r => r.Job).ToList();
-        var report = withReport ? SweepReport.Build([.. runs.Where(r => r.Job.Result is not null)
-            .Select(r => (r.Alpha, StoredEvaluations(r.Job.Result!)))]) : [];
-        return new SweepResponse(sweep.Id, sweep.Name, Status(ordered), sweep.AlphaTargets, sweep.CreatedAt, ordered.Select(JobResponse.From).ToList(), report);
+        var sweep = await db.Sweeps.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct);
+        if (sweep is null || !user.CanSee(sweep.OwnerKeyId)) return JobsApi.NotFoundProblem("sweep", id);
+        var jobs = await db.Jobs.AsNoTracking().Where(j => j.SweepId == id).ToListAsync(ct);
+        return TypedResults.Ok(ResultsOf(sweep, jobs, await DatasetNameAsync(db, jobs, ct)));
+    }
+
+    private static async Task<string> DatasetNameAsync(TrainingDb db, List<TrainingJob> jobs, CancellationToken ct)
+    {
+        var datasetId = jobs.Select(j => j.DatasetId).FirstOrDefault(d => d is not null);
+        if (datasetId is null) return "";
+        return await db.Datasets.AsNoTracking().Where(d => d.Id == datasetId).Select(d => d.Name).FirstOrDefaultAsync(ct) ?? "";
+    }
+
+    private static SweepResults ResultsOf(Sweep sweep, List<TrainingJob> jobs, string dataset) =>
+        SweepResults.FromRuns(dataset, sweep.AlphaTargets, [.. jobs.Where(j => j.Result is not null).Select(j =>
+            new SweepRun(TpcCma.Training.TrainingSpec.FromJson(j.Spec).AlphaTarget, j.Seed, StoredEvaluations(j.Result!)))]);
+
+    private static SweepResponse Describe(Sweep sweep, List<TrainingJob> jobs, string dataset, bool withReport = true)
+    {
+        var ordered = jobs.Select(j => (Job: j, Alpha: TpcCma.Training.TrainingSpec.FromJson(j.Spec).AlphaTarget))
+            .OrderBy(r => r.Job.Seed).ThenBy(r => r.Alpha).Select(r => r.Job).ToList();
+        var report = withReport ? SweepReport.Build(ResultsOf(sweep, jobs, dataset)) : [];
+        return new SweepResponse(sweep.Id, sweep.Name, Status(ordered), sweep.AlphaTargets, [.. ordered.Select(j => j.Seed).Distinct()],
+            sweep.CreatedAt, ordered.Select(JobResponse.From).ToList(), report);
     }
 
     /// <summary>succeeded when all did; failed or cancelled once nothing runs and one did not succeed; else running or queued.</summary>

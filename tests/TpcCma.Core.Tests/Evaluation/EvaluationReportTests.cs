@@ -35,9 +35,14 @@ public class EvaluationReportTests
         Assert.Equal(160, report.Pairs);
         Assert.Equal(1.0, report.ZeroShot!.Top1);
         Assert.True(report.Gaps.Centroid > 0.3);
-        // Renormalising after centering moves the means a little: the baseline's centroid gap is small, not 0.
-        Assert.True(report.MeanCenteredGaps.Centroid < 0.05 * report.Gaps.Centroid, $"{report.MeanCenteredGaps.Centroid}");
-        Assert.True(report.MeanCenteringReduction.Centroid > 95);
+        // Centering alone, before renormalising: no centroid gap, the distribution gap untouched.
+        Assert.Equal(0, report.MeanCenteredGaps.Centroid, 1e-12);
+        Assert.Equal(report.Gaps.Distribution, report.MeanCenteredGaps.Distribution, 1e-12);
+        Assert.Equal(100, report.MeanCenteringReduction.Centroid, 1e-9);
+        // Renormalising moves the means a little: that baseline's centroid gap is small, not 0.
+        Assert.True(report.MeanCenteredRenormalisedGaps!.Centroid < 0.05 * report.Gaps.Centroid, $"{report.MeanCenteredRenormalisedGaps.Centroid}");
+        Assert.NotNull(report.Gaps.ImageSpread);
+        Assert.Null(report.RenormalisedGaps);
         Assert.True(report.Separability > 0.95, $"{report.Separability}");
         Assert.NotNull(report.JointClustering);
         Assert.Null(report.Captioning);
@@ -46,10 +51,34 @@ public class EvaluationReportTests
         Assert.Contains("\"mean_centered_gaps\"", json);
         Assert.Contains("\"cos_pair\"", json);
         var back = EvaluationReport.FromJson(json);
-        Assert.Equal(report.Gaps, back.Gaps);
+        Assert.Equal(report.Gaps with { ImageSpread = null, TextSpread = null }, back.Gaps with { ImageSpread = null, TextSpread = null });
+        Assert.Equal(report.Gaps.ImageSpread, back.Gaps.ImageSpread);
+        Assert.Equal(report.MeanCenteredRenormalisedGaps.Distribution, back.MeanCenteredRenormalisedGaps!.Distribution);
         Assert.Equal(report.ZeroShot, back.ZeroShot);
         Assert.Equal(report.Retrieval, back.Retrieval);
         Assert.Equal(report.JointClustering, back.JointClustering);
+    }
+
+    [Fact]
+    public void Evaluate_MeasuresTheCenteredBaselineBeforeRenormalising_AndItsTasksAfter()
+    {
+        using var scope = NewDisposeScope();
+        var (image, text, labels, _) = Split(offset: 2.0);
+        var baseReport = ModelEvaluator.Evaluate(new EvaluationSplit("base", "test", image, text, labels, ClassNames));
+        var (gapImage, gapText) = GapGeometry.Centered(image, text);
+        var (taskImage, taskText) = GapGeometry.MeanCentered(image, text);
+
+        var centered = ModelEvaluator.Evaluate(new EvaluationSplit("base_centered", "test", taskImage, taskText, labels, ClassNames,
+            GapImage: gapImage, GapText: gapText));
+
+        Assert.Equal(0, centered.Gaps.Centroid, 1e-12);
+        Assert.Equal(baseReport.Gaps.Distribution, centered.Gaps.Distribution, 1e-12);
+        Assert.Equal(centered.Gaps.Raw * centered.Gaps.Raw, centered.Gaps.Distribution * centered.Gaps.Distribution, 1e-12);
+        Assert.NotNull(centered.RenormalisedGaps);
+        Assert.True(centered.RenormalisedGaps.Distribution > centered.Gaps.Distribution, $"{centered.RenormalisedGaps.Distribution}");
+        // The tasks ran on the renormalised vectors: clustering sees unit rows with the offset removed.
+        Assert.Equal(JointClustering.Evaluate(taskImage, taskText, labels, ClassNames.Length).Ari, centered.JointClustering!.Ari, 1e-12);
+        Assert.Contains("\"renormalised_gaps\"", centered.ToJson());
     }
 
     [Fact]

@@ -51,6 +51,86 @@ public class GapGeometryTests
         Assert.True(centeredOnly.Centroid < 0.05 * before.Centroid);
     }
 
+    [Theory]
+    [InlineData(7)]
+    [InlineData(8)]
+    public void MeasureAsGiven_OfCenteredClouds_HasNoCentroidGapAndTheBaseDistributionGap(long seed)
+    {
+        using var scope = NewDisposeScope();
+        var (image, text) = PairedClouds(seed, offset: 3.0);
+        var baseGaps = GapGeometry.Measure(image, text);
+
+        var (cx, cy) = GapGeometry.Centered(image, text);
+        var centered = GapGeometry.MeasureAsGiven(cx, cy);
+
+        Assert.True(baseGaps.Centroid > 0.5, $"the planted offset should give a centroid gap, got {baseGaps.Centroid}");
+        Assert.Equal(0, centered.Centroid, 1e-12);
+        Assert.Equal(baseGaps.Distribution, centered.Distribution, 1e-12);
+        Assert.Equal(centered.Raw * centered.Raw, centered.Centroid * centered.Centroid + centered.Distribution * centered.Distribution, 1e-12);
+        Assert.Equal(baseGaps.Raw * baseGaps.Raw, baseGaps.Centroid * baseGaps.Centroid + baseGaps.Distribution * baseGaps.Distribution, 1e-12);
+        // Cosines are per-row scale-free: centering changes them, renormalising does not.
+        var (rx, ry) = GapGeometry.MeanCentered(image, text);
+        var renormalised = GapGeometry.Measure(rx, ry);
+        Assert.Equal(renormalised.CosPair, centered.CosPair, 1e-12);
+        // Renormalising the shorter centred vectors back to unit length inflates G_D: why it is reported apart.
+        Assert.True(renormalised.Distribution > baseGaps.Distribution * 1.05, $"{renormalised.Distribution} vs {baseGaps.Distribution}");
+    }
+
+    [Fact]
+    public void Measure_ReportsSpreadsAndMismatch_AsComputedFromTheirDefinitions()
+    {
+        // Three pairs in the plane, written out: the expected numbers come from plain loops below, not from torch.
+        double[][] imageRows = [[1, 0], [0.6, 0.8], [0, 1]];
+        double[][] textRows = [[0.8, 0.6], [1, 0], [-0.6, 0.8]];
+        using var scope = NewDisposeScope();
+        var g = GapGeometry.Measure(tensor(imageRows.SelectMany(r => r).ToArray(), [3, 2]), tensor(textRows.SelectMany(r => r).ToArray(), [3, 2]));
+
+        var (traceX, cosX) = SpreadByHand(imageRows);
+        var (traceY, cosY) = SpreadByHand(textRows);
+        var n = imageRows.Length;
+        double[] muX = [imageRows.Average(r => r[0]), imageRows.Average(r => r[1])];
+        double[] muY = [textRows.Average(r => r[0]), textRows.Average(r => r[1])];
+        var gd2 = Enumerable.Range(0, n).Sum(i => Enumerable.Range(0, 2)
+            .Sum(k => Math.Pow(imageRows[i][k] - muX[k] - (textRows[i][k] - muY[k]), 2))) / n;
+
+        Assert.Equal(traceX, g.ImageSpread!.CovarianceTrace, 1e-12);
+        Assert.Equal(traceY, g.TextSpread!.CovarianceTrace, 1e-12);
+        Assert.Equal(cosX, g.ImageSpread.CosineDistance, 1e-12);
+        Assert.Equal(cosY, g.TextSpread.CosineDistance, 1e-12);
+        Assert.Equal(gd2, g.Distribution * g.Distribution, 1e-12);
+        Assert.Equal(gd2 / (traceX + traceY), g.Mismatch!.Value, 1e-12);
+    }
+
+    /// <summary>(1/N) sum_i ||x_i - mu||^2 and the mean of 1 - cos over ordered distinct pairs, of unit rows.</summary>
+    private static (double Trace, double CosineDistance) SpreadByHand(double[][] rows)
+    {
+        var n = rows.Length;
+        var d = rows[0].Length;
+        var mu = Enumerable.Range(0, d).Select(k => rows.Average(r => r[k])).ToArray();
+        var trace = rows.Sum(r => Enumerable.Range(0, d).Sum(k => (r[k] - mu[k]) * (r[k] - mu[k]))) / n;
+        double total = 0;
+        for (var i = 0; i < n; i++)
+            for (var j = 0; j < n; j++)
+                if (i != j) total += 1 - Enumerable.Range(0, d).Sum(k => rows[i][k] * rows[j][k]);
+        return (trace, total / (n * (n - 1)));
+    }
+
+    [Fact]
+    public void Mismatch_IsScaleFree_WhileTheDistributionGapShrinksWithTheClouds()
+    {
+        using var scope = NewDisposeScope();
+        var (image, text) = PairedClouds(9);
+        var (cx, cy) = GapGeometry.Centered(image, text);
+
+        var full = GapGeometry.MeasureAsGiven(cx, cy);
+        var shrunk = GapGeometry.MeasureAsGiven(cx * 0.3, cy * 0.3);
+
+        Assert.Equal(0.3 * full.Distribution, shrunk.Distribution, 1e-12);
+        Assert.Equal(0.09 * full.ImageSpread!.CovarianceTrace, shrunk.ImageSpread!.CovarianceTrace, 1e-12);
+        Assert.Equal(full.Mismatch!.Value, shrunk.Mismatch!.Value, 1e-12);
+        Assert.InRange(full.Mismatch.Value, 0.05, 1.0);   // correlated pairs: below independent clouds' 1
+    }
+
     [Fact]
     public void Measure_GivesZeroGaps_ForIdenticalClouds()
     {

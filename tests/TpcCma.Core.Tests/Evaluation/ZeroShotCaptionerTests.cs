@@ -46,7 +46,7 @@ public class ZeroShotCaptionerTests
         var references = test.Captions.Select(c => (IReadOnlyList<string>)[c]).ToArray();
 
         var result = ZeroShotCaptioner.Evaluate(train.Text, train.Captions, test.Image, test.Text, references,
-            new CaptioningOptions(Width: 48, Layers: 1, Steps: 200, LearningRate: 4e-3));
+            new CaptioningOptions(Width: 48, Layers: 1, Steps: 200, LearningRate: 4e-3, Seeds: 2));
 
         Assert.True(result.TextToText > 4.0, $"the decoder did not learn: text->text CIDEr-D {result.TextToText}, loss {result.FinalLoss}, {result.TrainSeconds:F1} s");
         Console.WriteLine($"captioning: text->text {result.TextToText:F3}, image->text {result.ImageToText:F3}, loss {result.FinalLoss:F3}, train {result.TrainSeconds:F2} s");
@@ -55,6 +55,10 @@ public class ZeroShotCaptionerTests
         Assert.NotNull(result.ImageToTextProjected);
         Assert.True(result.ImageToTextProjected > result.ImageToText, $"projected {result.ImageToTextProjected} vs direct {result.ImageToText}");
         Assert.Equal(600, result.TrainCaptions);
+        var runs = result.Runs!;
+        Assert.Equal([0L, 1L], runs.Select(r => r.Seed));
+        Assert.Equal(runs.Average(r => r.ImageToText), result.ImageToText, 1e-12);
+        Assert.InRange(result.ImageToText, result.ImageToTextInterval!.Low, result.ImageToTextInterval.High);
         Assert.Equal(3 + Colours.Length + Animals.Length + Places.Length + 3, result.VocabularySize);   // 3 special ids + "a", "on", "the"
     }
 
@@ -72,6 +76,47 @@ public class ZeroShotCaptionerTests
 
         Assert.Equal(first.FinalLoss, second.FinalLoss);
         Assert.Equal(first.Caption(data.Text), second.Caption(data.Text));
+    }
+
+    [Fact]
+    public void Train_StopsOnHeldOutLoss_AndKeepsTheBestWeights_WhenItCanOnlyMemorise()
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(17);
+        var wordVectors = randn([Colours.Length + Animals.Length + Places.Length, 16], generator: generator);
+        var data = Make(80, wordVectors, zeros(1, 16), generator);
+        // Embeddings unrelated to the captions: held-out loss can only get worse once the decoder memorises.
+        var noise = randn([80, 16], generator: generator);
+        var options = new CaptioningOptions(Width: 32, Layers: 1, Steps: 3000, LearningRate: 1e-2, CheckEvery: 10, Patience: 3, HoldOutFraction: 0.25);
+
+        using var captioner = ZeroShotCaptioner.Train(noise, data.Captions, options);
+
+        Assert.True(captioner.StepsTrained < options.Steps, $"trained the whole budget of {options.Steps} steps");
+        Assert.Equal(captioner.StepsTrained - options.Patience * options.CheckEvery, captioner.BestStep);
+        Assert.True(double.IsFinite(captioner.FinalLoss));
+    }
+
+    [Fact]
+    public void Evaluate_ReportsEachSeed_AndAnIntervalAroundTheirMean()
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(23);
+        var wordVectors = randn([Colours.Length + Animals.Length + Places.Length, 16], generator: generator);
+        var data = Make(100, wordVectors, zeros(1, 16), generator);
+        var references = data.Captions.Take(20).Select(c => (IReadOnlyList<string>)[c]).ToArray();
+
+        var result = ZeroShotCaptioner.Evaluate(data.Text, data.Captions, data.Image[..20], data.Text[..20], references,
+            new CaptioningOptions(Width: 16, Layers: 1, Steps: 30, Seed: 4, Seeds: 3));
+
+        var runs = result.Runs!;
+        Assert.Equal([4L, 5L, 6L], runs.Select(r => r.Seed));
+        var scores = runs.Select(r => r.TextToText).ToArray();
+        Assert.True(scores.Distinct().Count() > 1, "different seeds gave identical decoders");
+        var mean = scores.Average();
+        var sd = Math.Sqrt(scores.Sum(v => (v - mean) * (v - mean)) / 2);
+        Assert.Equal(mean, result.TextToText, 1e-12);
+        Assert.Equal(mean - 4.303 * sd / Math.Sqrt(3), result.TextToTextInterval!.Low, 1e-9);
+        Assert.Equal(mean + 4.303 * sd / Math.Sqrt(3), result.TextToTextInterval.High, 1e-9);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
 using TpcCma.Service.Tests.Infrastructure;
@@ -90,5 +91,41 @@ public sealed class DashboardTests(DashboardStack deployment, ITestOutputHelper 
         page.Dialog += (_, dialog) => dialog.AcceptAsync();
         await page.ClickAsync("#cancel-job");
         await Assertions.Expect(page.Locator("#job-header [data-status]")).ToHaveTextAsync("cancelled", new() { Timeout = WaitMs });
+    }
+
+    [Fact]
+    public async Task SweepPage_DrawsEachModelsIntervalOverSeeds_AsErrorBars()
+    {
+        var response = await deployment.Live.Http.PostAsJsonAsync("/v1/sweeps", new
+        {
+            name = "browser-sweep", base_model = deployment.Live.Model, dataset = deployment.Live.Dataset,
+            alpha_targets = new[] { 0.0, 0.5 }, seeds = new[] { 1L, 2L },
+            spec = new { steps = 6, batch_size = 16, lr = 1e-4, log_every = 2, eval = new { captioning_steps = 5, captioning_seeds = 1, train_sample = 0, at_phase_boundaries = false } },
+        });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        var sweep = await ServiceStack.ReadJsonAsync(response);
+        foreach (var job in sweep["jobs"]!.AsArray())
+            await ServiceStack.WaitForStatusAsync(deployment.Live.Http, job!["id"]!.GetValue<string>(), TimeSpan.FromSeconds(300), "succeeded");
+
+        await using var context = await deployment.NewContextAsync();
+        await context.AddCookiesAsync([new Cookie { Name = "tpccma_key", Value = deployment.Live.Key, Url = deployment.Live.Api.BaseUrl, SameSite = SameSiteAttribute.Strict }]);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"/#/sweeps/{sweep["id"]}");
+        await page.WaitForFunctionAsync("() => (Chart.getChart('tradeoff-gap')?.data.datasets[0].data.length ?? 0) === 2", null, new() { Timeout = WaitMs });
+
+        // Each aligned model's raw-gap reduction over the two seeds: a mean inside its interval, and the interval drawn.
+        var points = await page.EvaluateAsync<double[][]>("() => Chart.getChart('tradeoff-gap').data.datasets[0].data.map(p => [p.x, p.y, p.yMin, p.yMax])");
+        Assert.Equal([0.0, 0.5], points.Select(p => p[0]));
+        Assert.All(points, p => Assert.InRange(p[1], p[2], p[3]));
+        Assert.Contains(points, p => p[3] > p[2]);
+        var accuracy = await page.EvaluateAsync<int>("() => Chart.getChart('tradeoff-accuracy').data.datasets[0].data.filter(p => Number.isFinite(p.yMin)).length");
+        Assert.Equal(2, accuracy);
+        // The bars are ink: the chart with its error bars draws more than the same chart with them taken away.
+        var withBars = await InkAsync(page, "tradeoff-gap");
+        await page.EvaluateAsync("() => { const c = Chart.getChart('tradeoff-gap'); c.data.datasets.forEach(d => d.data.forEach(p => { delete p.yMin; delete p.yMax; })); c.update('none'); }");
+        Assert.True(withBars > await InkAsync(page, "tradeoff-gap"), "the error bars drew nothing");
+        await Assertions.Expect(page.Locator("table.sweep-summary").First).ToContainTextAsync("±");
+        await Assertions.Expect(page.Locator("table.sweep-comparisons").First).ToContainTextAsync("joint_ari");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(DashboardStack.Artifacts, "sweep-intervals.png"), FullPage = true });
     }
 }

@@ -11,6 +11,8 @@ public static class SweepsCommands
         ClientCommand.Create("sweeps submit", "Submit a sweep (the POST /v1/sweeps body in FILE); --wait exits with its outcome",
             $"FILE [--wait] [--timeout SECONDS] {PollRetry.Usage}", Submit, "wait"),
         ClientCommand.Create("sweeps get", "Show a sweep, its jobs and its report", "ID", Get),
+        ClientCommand.Create("sweeps results", "Write a sweep's machine-readable results (GET /v1/sweeps/ID/results.json) to FILE or stdout",
+            "ID [--out FILE]", Results),
     ];
 
     private static async Task<int> Submit(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
@@ -58,6 +60,26 @@ public static class SweepsCommands
         ClientCommand.RejectUnknown(args);
         var sweep = await client.GetAsync($"/v1/sweeps/{Uri.EscapeDataString(id)}", ct);
         output.Document(sweep, () => PrintSweep(output, sweep));
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> Results(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
+    {
+        var id = ClientCommand.Positional(args, 0, "sweep ID");
+        var target = args.Optional("out") is { } path ? Path.GetFullPath(path) : null;
+        ClientCommand.RejectUnknown(args);
+        if (target is not null && Directory.Exists(target)) throw new CliUsageException($"--out {target} is a folder: name the file to write");
+        var results = ClientCommand.Pretty(await client.GetAsync($"/v1/sweeps/{Uri.EscapeDataString(id)}/results.json", ct));
+        if (target is null)
+        {
+            output.Out.WriteLine(results);
+            return ExitCodes.Ok;
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        // Written whole under a temporary name, then renamed: an earlier file is never left half replaced.
+        await File.WriteAllTextAsync(target + ".tmp", results + "\n", ct);
+        File.Move(target + ".tmp", target, overwrite: true);
+        output.Log.WriteLine($"wrote {target}");
         return ExitCodes.Ok;
     }
 

@@ -96,17 +96,48 @@ export function stepChart(canvas, { yTitle, y1Title, datasets, showPoints = fals
 }
 
 /** A chart with one x value per run (a sweep's alpha_target), points joined in x order. */
+/** Points may carry yMin and yMax (a 95 % interval): drawn as error bars, and the y axis widened to hold them. */
 export function tradeOffChart(canvas, { xTitle, yTitle, series }) {
+  const bounds = series.flatMap((s) => s.points.flatMap((p) => [p.yMin, p.yMax])).filter((v) => Number.isFinite(v));
+  const y = { title: { display: true, text: yTitle } };
+  if (bounds.length) Object.assign(y, { suggestedMin: Math.min(...bounds), suggestedMax: Math.max(...bounds) });
   return new Chart(canvas, {
     type: 'line',
     data: { datasets: series.map((s, i) => ({ ...lineStyle(i, true), label: s.label, data: s.points })) },
     options: {
       animation: false, maintainAspectRatio: false,
-      scales: { x: { type: 'linear', title: { display: true, text: xTitle } }, y: { title: { display: true, text: yTitle } } },
+      scales: { x: { type: 'linear', title: { display: true, text: xTitle } }, y },
       plugins: { legend: { labels: { boxWidth: 12 } } },
     },
+    plugins: [errorBars],
   });
 }
+
+/** Draws each point's [yMin, yMax] as a vertical bar with caps, in its dataset's colour. */
+const errorBars = {
+  id: 'errorBars',
+  afterDatasetsDraw(chart) {
+    const { ctx, scales } = chart;
+    chart.data.datasets.forEach((dataset, i) => {
+      const meta = chart.getDatasetMeta(i);
+      if (meta.hidden) return;
+      meta.data.forEach((point, j) => {
+        const raw = dataset.data[j];
+        if (!Number.isFinite(raw?.yMin) || !Number.isFinite(raw?.yMax)) return;
+        const [top, bottom] = [scales.y.getPixelForValue(raw.yMax), scales.y.getPixelForValue(raw.yMin)];
+        ctx.save();
+        ctx.strokeStyle = dataset.borderColor;
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        ctx.moveTo(point.x, top); ctx.lineTo(point.x, bottom);
+        ctx.moveTo(point.x - 4, top); ctx.lineTo(point.x + 4, top);
+        ctx.moveTo(point.x - 4, bottom); ctx.lineTo(point.x + 4, bottom);
+        ctx.stroke();
+        ctx.restore();
+      });
+    });
+  },
+};
 
 export function lineStyle(i, showPoints) {
   const color = PALETTE[i % PALETTE.length];
