@@ -49,9 +49,10 @@ echo "glue: source $src, libtorch $torch_lib, C++11 ABI $abi, $jobs jobs"
 if [ $use_cmake = 1 ]; then
   build=$out/cmake-build
   # TorchSharp's own CMakeLists treats warnings as errors and asks for C++14; a newer libtorch needs C++17 and may warn.
+  sed -i 's/CXX_STANDARD 14/CXX_STANDARD 17/' "$src/LibTorchSharp/CMakeLists.txt"
   cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_STANDARD=17 \
     -DCMAKE_CXX_FLAGS="-Wno-error -w" -DLIBTORCH_PATH="${CMAKE_PREFIX_PATH%%:*}"
-  sed -i 's/CXX_STANDARD 14/CXX_STANDARD 17/' "$src/LibTorchSharp/CMakeLists.txt"
+  [ "${GLUE_CONFIGURE_ONLY:-0}" = 1 ] && { echo "glue: configured in $build"; exit 0; }
   cmake --build "$build" -j "$jobs"
   cp -f "$(find "$build" -name libLibTorchSharp.so | head -1)" "$out/"
 else
