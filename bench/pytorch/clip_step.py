@@ -11,7 +11,10 @@ class token, EOT pooling, projections, logit scale), built from the preset JSON 
 Both: global-norm gradient clipping at 1, AdamW (lr 1e-5, betas 0.9/0.98, eps 1e-6, weight decay 0.1 on
 matrices only, as the library's ParameterPlan), logit scale clamped to [0, ln 100]. Synthetic batches: a pool
 of 4 x batch random pairs, a random subset per step. Prints one JSON object.
+--device cuda runs it on the GPU (each step timed to a synchronize); --bf16 runs forward and losses under
+torch.autocast(bfloat16), as the library's bf16 precision (weights, optimiser and backward in float32).
 """
+import contextlib
 import argparse
 import json
 import math
@@ -108,7 +111,7 @@ class CLIP(nn.Module):
 
 def clip_loss(x, y, scale):
     logits = scale * x @ y.t()
-    labels = torch.arange(x.shape[0])
+    labels = torch.arange(x.shape[0], device=x.device)
     return (F.cross_entropy(logits, labels) + F.cross_entropy(logits.t(), labels)) / 2
 
 
@@ -136,6 +139,8 @@ def main():
     p.add_argument("--mode", choices=["full", "bare"], default="full")
     p.add_argument("--alpha", type=float, default=0.25)
     p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--bf16", action="store_true", help="torch.autocast to bfloat16 for forward and losses")
     p.add_argument("--json")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -143,32 +148,38 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(here, "../../src/TpcCma.Core/Model/Presets", a.preset + ".json")) as f:
         config = json.load(f)
-    model = CLIP(config).train()
+    device = torch.device(a.device)
+    model = CLIP(config).to(device).train()
     decay = [q for n, q in model.named_parameters() if q.dim() >= 2 and "embedding" not in n]
     no_decay = [q for n, q in model.named_parameters() if not (q.dim() >= 2 and "embedding" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=1e-5, betas=(0.9, 0.98), eps=1e-6)
     n, size, length, vocab = 4 * a.batch, config["image_resolution"], config["context_length"], config["vocab_size"]
     pool_pixels = torch.randn(n, 3, size, size)
+    cuda = device.type == "cuda"
     lengths = torch.randint(1, length - 1, (n, 1))
     pos = torch.arange(length).unsqueeze(0)
     pool_ids = torch.where(pos < lengths, torch.randint(1, vocab - 1, (n, length)),
                            torch.where(pos == lengths, torch.full((n, length), vocab - 1), torch.zeros(n, length, dtype=torch.long)))
-    bad = torch.zeros((), dtype=torch.long)
+    pool_pixels, pool_ids = pool_pixels.to(device), pool_ids.to(device)
+    bad = torch.zeros((), dtype=torch.long, device=device)
+    autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if a.bf16 else contextlib.nullcontext
     times, cpu_times = [], []
     for step in range(a.warmup + a.steps):
         start, cpu_start = time.perf_counter(), time.process_time()
-        pick = torch.randperm(n)[:a.batch]
+        pick = torch.randperm(n, device=device)[:a.batch]
         opt.zero_grad(set_to_none=True)
-        x, y, scale = model(pool_pixels[pick], pool_ids[pick])
-        clip = clip_loss(x, y, scale)
-        if a.mode == "full":
-            cent, dist, cov, cma = cma_loss(x, y)
-            ga, gb = pull(clip, x, y), pull(cma, x, y)
-            w = torch.where(gb > 0, (ga / gb).clamp(max=100.0), torch.full_like(gb, 100.0))
-            total = (1 - a.alpha) * clip + a.alpha * w * cma
-        else:
-            total = clip
+        with autocast():
+            x, y, scale = model(pool_pixels[pick], pool_ids[pick])
+            x, y = x.float(), y.float()   # the objective in float32, as the library's
+            clip = clip_loss(x, y, scale)
+            if a.mode == "full":
+                cent, dist, cov, cma = cma_loss(x, y)
+                ga, gb = pull(clip, x, y), pull(cma, x, y)
+                w = torch.where(gb > 0, (ga / gb).clamp(max=100.0), torch.full_like(gb, 100.0))
+                total = (1 - a.alpha) * clip + a.alpha * w * cma
+            else:
+                total = clip
         total.backward()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -176,9 +187,11 @@ def main():
             model.logit_scale.clamp_(0, math.log(100))
         if a.mode == "full":
             finite = torch.isfinite(total) & torch.isfinite(norm)
-            bad = torch.where(~finite & (bad == 0), torch.tensor(step + 1), bad)
+            bad = torch.where(~finite & (bad == 0), torch.tensor(step + 1, device=device), bad)
             if (step + 1) % a.log_every == 0:
                 torch.stack([total, clip, cent, dist, cov, cma, ga, gb, w, norm, scale]).detach().double().tolist()
+        if cuda:
+            torch.cuda.synchronize(device)   # time the work, not the launches
         if step >= a.warmup:
             times.append((time.perf_counter() - start) * 1000)
             cpu_times.append((time.process_time() - cpu_start) * 1000)   # all threads of the process
@@ -186,7 +199,9 @@ def main():
     result = {"suite": "pytorch", "preset": a.preset, "batch": a.batch, "mode": a.mode, "threads": torch.get_num_threads(),
               "torch": torch.__version__, "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"), "steps": a.steps,
               "warmup": a.warmup, "median_ms": median, "min_ms": min(times), "max_ms": max(times),
-              "median_cpu_ms": statistics.median(cpu_times)}
+              "median_cpu_ms": statistics.median(cpu_times), "device": str(device), "autocast": "bfloat16" if a.bf16 else None,
+              "samples_per_s": a.batch / (median / 1000),
+              "peak_memory_bytes": torch.cuda.max_memory_allocated(device) if cuda else None}
     print(json.dumps(result))
     if a.json:
         with open(a.json, "w") as f:

@@ -18,10 +18,13 @@ internal sealed class BareClipStep : IDisposable
     private readonly Parameter[] trainable;
     private readonly AdamW optimizer;
     private readonly double gradClip;
+    private readonly ScalarType? autocast;
 
-    public BareClipStep(ClipModel model, TrainingSpec spec)
+    /// <param name="autocast">bf16 matrix products, in one autocast scope per step as the trainer does; null: float32.</param>
+    public BareClipStep(ClipModel model, TrainingSpec spec, ScalarType? autocast = null)
     {
         this.model = model;
+        this.autocast = autocast;
         var plan = ParameterPlan.Create(model.named_parameters(), TrainableSet.All, 1, LogitScaleMode.Learned);
         trainable = plan.Trainable.Select(p => p.Parameter).ToArray();
         optimizer = plan.CreateOptimizer(spec);
@@ -35,8 +38,11 @@ internal sealed class BareClipStep : IDisposable
         var batch = batches.Batch(position);
         var device = model.LogitScaleParameter.device;
         optimizer.zero_grad();
-        var output = model.call(batch.Pixels.to(device), batch.TokenIds.to(device));
-        ClipLoss.Compute(output.ImageFeatures, output.TextFeatures, output.LogitScale).backward();
+        using (Autocast.Enter(autocast))
+        {
+            var output = model.call(batch.Pixels.to(device), batch.TokenIds.to(device));
+            ClipLoss.Compute(output.ImageFeatures, output.TextFeatures, output.LogitScale).backward();
+        }
         GradientClipping.ClipGlobalNorm(trainable, gradClip);
         optimizer.step();
         using (no_grad()) model.LogitScaleParameter.clamp_(0, Math.Log(ClipLoss.MaxScale));

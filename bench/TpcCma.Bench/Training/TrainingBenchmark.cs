@@ -91,8 +91,7 @@ internal static class TrainingBenchmark
             using var stop = new CancellationTokenSource();
             var timed = new TimedBatchSource(synthetic, warmup + steps + 1, stop);
             using var observer = new ChannelObserver();
-            using (var trainer = new Trainer(spec, model, timed, output, observer))
-            using (device.EnterAutocast())
+            using (var trainer = new Trainer(spec, model, timed, output, observer, device))   // autocast per step, as in jobs
             {
                 try { trainer.Run(stop.Token); }
                 catch (OperationCanceledException) { }   // how the benchmark ends the run
@@ -108,8 +107,7 @@ internal static class TrainingBenchmark
         using var model = new ClipModel(config);
         model.to(device.Device).train();
         using var synthetic = new SyntheticBatchSource(4 * spec.BatchSize, spec.BatchSize, config.ImageResolution, config.ContextLength, config.VocabSize, spec.Seed);
-        using var step = new BareClipStep(model, spec);
-        using var autocast = device.EnterAutocast();
+        using var step = new BareClipStep(model, spec, device.AutocastType);
         var (ms, cpu) = (new List<double>(), new List<double>());
         for (var i = 0; i < warmup + steps; i++)
         {

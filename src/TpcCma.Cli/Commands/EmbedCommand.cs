@@ -76,10 +76,10 @@ public static class EmbedCommand
     {
         var device = loaded.Device.Device;
         var parts = new List<Tensor>();
+        using var autocast = loaded.Device.EnterAutocast();   // one scope for the pass: each weight cast once
         for (long start = 0; start < input.shape[0]; start += batchSize)
         {
             ct.ThrowIfCancellationRequested();
-            using var autocast = loaded.Device.EnterAutocast();
             var batch = input.narrow(0, start, Math.Min(batchSize, input.shape[0] - start)).to(device);
             parts.Add(encode(batch).to(ScalarType.Float32).cpu());
         }

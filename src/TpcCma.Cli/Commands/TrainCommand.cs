@@ -27,7 +27,9 @@ public static class TrainCommand
         var specPath = args.Required("spec");
         var outDir = args.Required("out");
         var threads = args.Int("threads", 0);
-        var options = ModelArgs.Options(args);   // device and hub; the model and tokenizer come from the spec
+        // Device and hub; the model and tokenizer come from the spec, and so does the precision (absent: bf16 on CUDA).
+        var options = ModelArgs.Options(args);
+        options = options with { Device = options.Device! with { Bf16Autocast = true } };
         ModelArgs.RejectUnknown(args);
         if (threads < 0) throw new CliUsageException($"--threads must be >= 0, got {threads}");
         var spec = TrainingSpec.FromJson(File.ReadAllText(specPath));
@@ -69,7 +71,7 @@ public static class TrainCommand
         if (!int.TryParse(spec.Dataset![SyntheticPrefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var pool) || pool < spec.BatchSize)
             throw new CliUsageException($"dataset '{spec.Dataset}': synthetic:N needs a pool size N >= batch_size ({spec.BatchSize})");
         var batches = new SyntheticBatchSource(pool, spec.BatchSize, config.ImageResolution, config.ContextLength, config.VocabSize, spec.Seed);
-        using var trainer = new Trainer(spec, loaded.Model, batches, Path.Combine(outDir, "checkpoints"), progress);
+        using var trainer = new Trainer(spec, loaded.Model, batches, Path.Combine(outDir, "checkpoints"), progress, loaded.Device);
         return trainer.Run(ct);
     }
 

@@ -33,4 +33,19 @@ public sealed record DeviceOptions(string DeviceName = "cpu", bool Bf16Autocast 
 
     /// <summary>Turns this device's autocast on for the current thread until disposed.</summary>
     public IDisposable EnterAutocast() => Autocast.Enter(AutocastType);
+
+    /// <summary>
+    /// The autocast dtype of a job that asks for <paramref name="requested"/>: what it names, or when it names
+    /// nothing this device's default (<see cref="AutocastType"/>: bf16 on CUDA when enabled, float32 on CPU).
+    /// </summary>
+    public ScalarType? AutocastFor(Precision? requested) => requested switch
+    {
+        Precision.Bf16 => ScalarType.BFloat16,
+        Precision.Fp32 => null,
+        _ => AutocastType,
+    };
+
+    /// <summary>The options of the device a tensor lives on, with bf16 as the CUDA default.</summary>
+    public static DeviceOptions Of(Tensor onDevice) =>
+        onDevice.device_type == TorchSharp.DeviceType.CPU ? Cpu : new DeviceOptions(onDevice.device.ToString(), Bf16Autocast: true);
 }

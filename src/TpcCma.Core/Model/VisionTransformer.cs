@@ -48,7 +48,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"pixels must be [B, 3, {Resolution}, {Resolution}], got [{string.Join(", ", pixels.shape)}]");
         using var scope = NewDisposeScope();
         var patches = Autocast.Current is { } dtype
-            ? nn.functional.conv2d(pixels.to(dtype), conv1.weight!.to(dtype), null, conv1.stride, conv1.padding)
+            ? nn.functional.conv2d(pixels.to(dtype), Autocast.Cast(conv1.weight!), null, conv1.stride, conv1.padding)
             : conv1.call(pixels);                                            // [B, W, G, G]
         observe?.Invoke("patch_embeds", patches);
         var batch = patches.shape[0];

@@ -9,7 +9,9 @@ namespace TpcCma.Runs;
 /// Normalised float32 embeddings of a data set's images and of texts, in eval batches without gradients: the one
 /// way evaluation, the final-embedding fingerprint and anyone checking a downloaded checkpoint embed.
 /// </summary>
-public sealed class ModelEmbedder(ClipModel model, ClipTokenizer tokenizer, ClipImageProcessor processor)
+/// <param name="autocast">The dtype of the matrix products (a job's precision); null: float32. One autocast scope per
+/// pass, so each weight is cast once per pass.</param>
+public sealed class ModelEmbedder(ClipModel model, ClipTokenizer tokenizer, ClipImageProcessor processor, ScalarType? autocast = null)
 {
     private const int BatchSize = 128;
 
@@ -19,6 +21,7 @@ public sealed class ModelEmbedder(ClipModel model, ClipTokenizer tokenizer, Clip
     public Tensor EmbedImages(ImageTextDataset dataset)
     {
         using var _ = no_grad();
+        using var precision = Autocast.Enter(autocast);
         var loader = new ImageTextLoader(dataset, processor, new LoaderOptions(BatchSize, Shuffle: false));
         var device = model.LogitScaleParameter.device;
         var parts = loader.ReadEpoch(0).Select(batch => { using (batch) return Normalise(model.encode_image(batch.Pixels.to(device))); }).ToList();
@@ -29,6 +32,7 @@ public sealed class ModelEmbedder(ClipModel model, ClipTokenizer tokenizer, Clip
     public Tensor EmbedTexts(IReadOnlyList<string> texts)
     {
         using var _ = no_grad();
+        using var precision = Autocast.Enter(autocast);
         var device = model.LogitScaleParameter.device;
         var parts = texts.Chunk(BatchSize * 2)
             .Select(chunk => Normalise(model.encode_text(tokenizer.Tokenize(chunk, model.Config.ContextLength).to(device))))

@@ -12,13 +12,15 @@ namespace TpcCma.Runs;
 
 /// <summary>
 /// Evaluates a model on a run's data as METHOD.md prescribes: the held-out split and a sample of the training
-/// split, in eval mode and float32, with the caption decoder trained on the training captions' text embeddings.
+/// split, in eval mode and the job's precision, with the caption decoder trained on the training captions' text embeddings.
 /// Leaves the model's mode and the global RNG as it found them, so a run that evaluates resumes bit for bit.
 /// </summary>
-public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipImageProcessor processor, RunData data, EvalSpec spec, long seed)
+/// <param name="autocast">The job's precision for the embeddings (null: float32); metrics are computed in float32 either way.</param>
+public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipImageProcessor processor, RunData data, EvalSpec spec, long seed,
+    ScalarType? autocast = null)
 {
     private const int MaxCaptioningCaptions = 8000;
-    private ModelEmbedder Embedder => new(model, tokenizer, processor);
+    private ModelEmbedder Embedder => new(model, tokenizer, processor, autocast);
 
     /// <param name="centered">Evaluate the embeddings after per-modality mean-centering: the post-hoc baseline every
     /// report shows beside the base model. Its gaps are measured before renormalising, its task metrics (and

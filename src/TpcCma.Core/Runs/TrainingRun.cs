@@ -46,7 +46,9 @@ public static class TrainingRun
         var imageBytes = (long)data.Train.Samples.Count * 3 * config.ImageResolution * config.ImageResolution * sizeof(float);
         var loader = new ImageTextLoader(data.Train, processor, new LoaderOptions(
             spec.BatchSize, Seed: unchecked((int)spec.Seed), DropLast: true, Workers: request.LoaderWorkers, CacheInMemory: imageBytes < MemoryCacheBytes));
-        var evaluator = spec.Eval.Enabled || spec.Kind == JobKind.Evaluate ? new RunEvaluator(loaded.Model, tokenizer, processor, data, spec.Eval, spec.Seed) : null;
+        var device = request.Device ?? DeviceOptions.Cpu;
+        var autocast = device.AutocastFor(spec.Precision);   // training and evaluation alike
+        var evaluator = spec.Eval.Enabled || spec.Kind == JobKind.Evaluate ? new RunEvaluator(loaded.Model, tokenizer, processor, data, spec.Eval, spec.Seed, autocast) : null;
         var evaluating = new EvaluatingObserver(observer, evaluator, spec.Eval, request.ReportDirectory);
         if (spec.Kind == JobKind.Evaluate)
         {
@@ -56,7 +58,7 @@ public static class TrainingRun
             return new RunResult(new TrainingResult(0, [], null, null), null, data.Train.Samples.Count, data.HeldOut.Samples.Count) { Evaluations = evaluating.Stored() };
         }
         using var batches = new LoaderBatchSource(loader, tokenizer, config.ContextLength);
-        using var trainer = new Trainer(spec, loaded.Model, batches, request.CheckpointDirectory, evaluating);
+        using var trainer = new Trainer(spec, loaded.Model, batches, request.CheckpointDirectory, evaluating, device);
         if (spec.Kind != JobKind.Pretrain)
         {
             // Skipped when a resumed run already has them. A pre-training run starts from random weights: its
@@ -71,6 +73,7 @@ public static class TrainingRun
         Directory.CreateDirectory(final);
         OpenClipCheckpoint.Save(loaded.Model, Path.Combine(final, CheckpointStore.WeightsFile));
         tokenizer.Save(final);
+        // float32 whatever the job's precision: the fingerprint is what other loaders' float32 embeddings are checked against.
         var fingerprint = EmbeddingFingerprint.Compute(new ModelEmbedder(loaded.Model, tokenizer, processor), data.HeldOut, data.HeldOutName);
         return new RunResult(result, final, data.Train.Samples.Count, data.HeldOut.Samples.Count)
         {

@@ -42,11 +42,15 @@ public sealed class Trainer : IDisposable
     private readonly Parameter[] trainable;
     private readonly AdamW optimizer;
     private readonly Tensor firstBadStep;   // int64 0-d on the model's device; 0 while every step was finite
+    private readonly ScalarType? autocast;  // bf16 matrix products when the spec's precision says so
     private long lastSavedStep = -1;
     private CheckpointInfo? lastCheckpoint;
 
+    /// <param name="device">Where the model is and its default precision (a spec without <c>precision</c> takes it);
+    /// null: the model's own device, bf16 by default on CUDA.</param>
     /// <exception cref="ArgumentException">The spec is invalid (every field named), or does not describe training.</exception>
-    public Trainer(TrainingSpec spec, ClipModel model, IBatchSource batches, string outputDirectory, ITrainingObserver? observer = null)
+    public Trainer(TrainingSpec spec, ClipModel model, IBatchSource batches, string outputDirectory, ITrainingObserver? observer = null,
+        DeviceOptions? device = null)
     {
         if (spec.Validate() is { Count: > 0 } errors)
             throw new ArgumentException("invalid job spec: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
@@ -64,7 +68,11 @@ public sealed class Trainer : IDisposable
         trainable = plan.Trainable.Select(p => p.Parameter).ToArray();
         optimizer = plan.CreateOptimizer(spec);
         firstBadStep = zeros([], ScalarType.Int64, model.LogitScaleParameter.device);
+        autocast = (device ?? DeviceOptions.Of(model.LogitScaleParameter)).AutocastFor(spec.Precision);
     }
+
+    /// <summary>The dtype the steps' matrix products run in (null: float32).</summary>
+    public ScalarType? Autocast => autocast;
 
     /// <summary>Runs (or resumes) to <c>spec.steps</c>. See docs/METHOD.md for the objective and the curriculum.</summary>
     /// <exception cref="OperationCanceledException">Cancelled; a checkpoint of the last completed step was written first.</exception>
@@ -117,9 +125,16 @@ public sealed class Trainer : IDisposable
         var batch = batches.Batch(step);                                          // loader position = step
         var device = model.LogitScaleParameter.device;
         optimizer.zero_grad();
-        var output = model.call(batch.Pixels.to(device), batch.TokenIds.to(device));   // x, y: [B, E] normalised; scale: 0-d
-        var parts = objective.Compute(output.ImageFeatures, output.TextFeatures, output.LogitScale, alpha);
-        parts.Total.backward();
+        ObjectiveParts parts;
+        ClipOutput output;
+        // One autocast scope per step: each weight is cast once, and the copies go before optimizer.step() moves
+        // the weights. The features leave the model in float32, so the objective (loss, a, b, w) is float32.
+        using (Model.Autocast.Enter(autocast))
+        {
+            output = model.call(batch.Pixels.to(device), batch.TokenIds.to(device));   // x, y: [B, E] normalised; scale: 0-d
+            parts = objective.Compute(output.ImageFeatures, output.TextFeatures, output.LogitScale, alpha);
+            parts.Total.backward();
+        }
         var gradNorm = GradientClipping.ClipGlobalNorm(trainable, spec.GradClip);  // before clipping
         optimizer.step();
         if (spec.LogitScale == LogitScaleMode.Learned)

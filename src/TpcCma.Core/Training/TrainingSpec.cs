@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using TpcCma.Curriculum;
 using TpcCma.Losses;
+using TpcCma.Model;
 
 namespace TpcCma.Training;
 
@@ -96,6 +97,12 @@ public sealed record TrainingSpec
     public LogitScaleMode LogitScale { get; init; } = LogitScaleMode.Learned;
     /// <summary>The temperature exp(logit_scale) when <see cref="LogitScale"/> is fixed; at most 100.</summary>
     public double FixedLogitScale { get; init; } = 100.0;
+
+    /// <summary>
+    /// fp32 or bf16 (autocast) for training, evaluation and embedding; absent: bf16 on CUDA, fp32 on CPU. bf16
+    /// works on CPU too (measured: same results within bf16 rounding), it is only not the default there.
+    /// </summary>
+    public Precision? Precision { get; init; }
 
     // Run control
     public long Seed { get; init; }

@@ -66,6 +66,8 @@ internal static class TrainingSpecValidation
         if (!Enum.IsDefined(s.LogitScale)) Fail("logit_scale", $"must be learned or fixed, got {(int)s.LogitScale}");
         Range("fixed_logit_scale", s.FixedLogitScale, 1, 100);   // exp(logit_scale) in [1, 100]: logit_scale in [0, ln 100]
 
+        if (s.Precision is { } precision && !Enum.IsDefined(precision)) Fail("precision", $"must be fp32 or bf16, got {(int)precision}");
+
         AtLeast("seed", s.Seed, 0);
         AtLeast("checkpoint_every", s.CheckpointEvery, 1);
         AtLeast("log_every", s.LogEvery, 1);

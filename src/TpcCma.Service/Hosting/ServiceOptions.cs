@@ -22,7 +22,7 @@ public sealed class ServiceOptions
     /// <summary>The CUDA device this worker trains on when one is present (one worker process per GPU).</summary>
     public int DeviceIndex { get; set; }
 
-    /// <summary>bf16 autocast on CUDA; CPU always trains in float32.</summary>
+    /// <summary>The precision on CUDA of a job whose spec names none (true: bf16 autocast); on CPU such a job trains in float32.</summary>
     public bool Bf16 { get; set; } = true;
 
     public string DataRoot { get; set; } = ".local/data";

@@ -44,6 +44,16 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Train_ExitsWithInvalidRequest_OnUnknownPrecision_NamingTheField()
+    {
+        var spec = Write("fp16.json", """{"precision": "fp16", "dataset": "synthetic:16"}""");
+        var (code, _, err) = await Run("train", "--spec", spec, "--out", Path.Combine(temp, "out"));
+        Assert.Equal(ExitCodes.InvalidRequest, code);
+        Assert.Contains("precision", err);
+        Assert.False(Directory.Exists(Path.Combine(temp, "out", "checkpoints")));
+    }
+
+    [Fact]
     public async Task Train_ExitsWithInvalidRequest_OnUnknownSpecField()
     {
         var spec = Write("typo.json", """{"alpha_targt": 0.5}""");

@@ -45,6 +45,8 @@ public sealed class JobRequestValidationTests : IAsyncLifetime
     [InlineData("""{"alpah_target": 0.5}""", "spec.alpah_target")]
     [InlineData("""{"alpha_target": "high"}""", "spec.alpha_target")]
     [InlineData("""{"kind": "finetune"}""", "spec.kind")]
+    [InlineData("""{"precision": "fp16"}""", "spec.precision")]
+    [InlineData("""{"precision": 1}""", "spec.precision")]
     [InlineData("""{"eval": {"prompt_templates": ["no placeholder"]}}""", "spec.eval.prompt_templates")]
     [InlineData("""{"cma": "centroid"}""", "spec.cma")]
     [InlineData("""{"negatives": "hardest"}""", "spec.negatives")]
@@ -127,5 +129,15 @@ public sealed class JobRequestValidationTests : IAsyncLifetime
         Assert.True(seed > 0);
         Assert.Equal(seed, job["spec"]!["seed"]!.GetValue<long>());
         Assert.Equal("queued", job["status"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("bf16")]   // bf16 autocast runs on CPU workers too (measured: PrecisionTests), so it is accepted anywhere
+    [InlineData("fp32")]
+    public async Task CreateJob_WithPrecision_IsStoredAsAsked(string precision)
+    {
+        var (status, job) = await PostAsync(Body($$"""{"steps": 5, "batch_size": 8, "precision": "{{precision}}"}"""));
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal(precision, job["spec"]!["precision"]!.GetValue<string>());
     }
 }
