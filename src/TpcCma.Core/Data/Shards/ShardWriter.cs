@@ -58,7 +58,7 @@ public sealed class ShardWriter(string folder, int shardSize, string namePrefix 
 
     private void Add(string name, byte[] data)
     {
-        var entry = new PaxTarEntry(TarEntryType.RegularFile, name)
+        var entry = new UstarTarEntry(TarEntryType.RegularFile, name)
         {
             DataStream = new MemoryStream(data, writable: false),
             ModificationTime = DateTimeOffset.UnixEpoch,
@@ -73,7 +73,7 @@ public sealed class ShardWriter(string folder, int shardSize, string namePrefix 
         Directory.CreateDirectory(folder);
         currentPath = Path.Combine(folder, $"{namePrefix}{files.Count:D5}.tar");
         stream = new FileStream(currentPath + ".tmp", FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-        tar = new TarWriter(stream, TarEntryFormat.Pax, leaveOpen: true);
+        tar = new TarWriter(stream, TarEntryFormat.Ustar, leaveOpen: true);
         inCurrent = 0;
     }
 

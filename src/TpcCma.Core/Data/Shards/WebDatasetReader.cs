@@ -42,7 +42,8 @@ public static class WebDatasetReader
 {
     public static IEnumerable<ShardSample> Read(Stream stream, ShardRef shard, WebDatasetFormat format, CancellationToken ct = default)
     {
-        using var tar = new TarReader(stream, leaveOpen: true);
+        using var checkedStream = TarCheck.Open(stream, shard);
+        using var tar = new TarReader(checkedStream, leaveOpen: true);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         SampleMembers? current = null;
         string? lastMember = null;
@@ -51,7 +52,11 @@ public static class WebDatasetReader
         {
             ct.ThrowIfCancellationRequested();
             var entry = NextEntry(tar, shard, lastMember, entries);
-            if (entry is null) break;
+            if (entry is null)
+            {
+                TarCheck.RequireOnlyPadding(checkedStream, shard, lastMember);
+                break;
+            }
             entries++;
             if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue; // folders, links: not data
             var (key, extension) = KeyOf(entry.Name);
