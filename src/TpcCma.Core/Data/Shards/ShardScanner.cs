@@ -51,6 +51,10 @@ public static class ShardScanner
             errorCount, [.. errors.SelectMany(e => e).Take(maxReportedErrors)]);
     }
 
+    /// <summary>The full validation pass: every shard read, every image decoded, every problem listed with its location.</summary>
+    public static ShardScanReport Validate(ShardSet set, int workers = 2, IProgress<ShardScanProgress>? progress = null, CancellationToken ct = default) =>
+        Scan(set, ImageCheck.Decode, workers, int.MaxValue, progress, ct);
+
     /// <summary>
     /// A bounded check: every shard is not opened, but up to <paramref name="maxShards"/> spread over the list (first and
     /// last included) are, and up to <paramref name="samplesPerShard"/> samples of each are read with header checks.

@@ -24,16 +24,19 @@ public sealed class ShardWriter(string folder, int shardSize, string namePrefix 
     /// <summary>The brace pattern naming the shards written so far, relative to the folder (<c>{00000..00009}.tar</c>).</summary>
     public string Pattern => $"{namePrefix}{{{0:D5}..{Math.Max(0, files.Count - 1):D5}}}.tar";
 
-    public void Write(string key, byte[] image, string imageExtension, IReadOnlyList<string> captions, string? label = null, string? split = null)
+    /// <param name="id">Stored in <c>KEY.json</c> when it differs from the key (the sample's id in the source data set).</param>
+    public void Write(string key, byte[] image, string imageExtension, IReadOnlyList<string> captions, string? label = null, string? split = null, string? id = null)
     {
         if (shardSize <= 0) throw new ArgumentException($"shard size must be positive, got {shardSize}");
         if (key.Contains('.')) throw new ArgumentException($"sample key '{key}' contains a dot; WebDataset keys end at the first dot");
         if (tar is null || inCurrent == shardSize) Roll();
         Add($"{key}.{imageExtension.TrimStart('.').ToLowerInvariant()}", image);
         Add($"{key}.txt", Encoding.UTF8.GetBytes(string.Join("\n", captions.Select(c => c.ReplaceLineEndings(" ")))));
-        if (label is not null || split is not null)
+        if (id == key) id = null;
+        if (label is not null || split is not null || id is not null)
         {
             var metadata = new Dictionary<string, string>();
+            if (id is not null) metadata["id"] = id;
             if (label is not null) metadata["label"] = label;
             if (split is not null) metadata["split"] = split;
             Add($"{key}.json", JsonSerializer.SerializeToUtf8Bytes(metadata));
