@@ -8,7 +8,7 @@ public static class DatasetsMakeSyntheticCommand
     public static CliCommand Command { get; } = new(
         "datasets make-synthetic",
         "Write the synthetic-shapes dataset (coloured shapes with captions), deterministic from the seed",
-        "datasets make-synthetic --out DIR [--count N] [--size S] [--seed K] [--labels shape-and-colour|shape|colour] [--test-fraction F]",
+        "datasets make-synthetic --out DIR [--count N] [--size S] [--seed K] [--labels shape-and-colour|shape|colour] [--test-fraction F] [--format folder|webdataset] [--shard-size N] [--image-format png|jpeg]",
         Run);
 
     private static Task<int> Run(CliArgs args, CancellationToken ct)
@@ -24,9 +24,16 @@ public static class DatasetsMakeSyntheticCommand
         var options = new SyntheticShapesOptions(args.Int("count", defaults.Count), args.Int("size", defaults.Size), args.Int("seed", defaults.Seed),
             label, args.Double("test-fraction", defaults.TestFraction));
         var outDir = args.Required("out");
-        DatasetArgs.RejectUnknown(args);
+        var webDataset = args.Optional("format") switch
+        {
+            null or "folder" => false,
+            "webdataset" => true,
+            var other => throw new CliUsageException($"--format must be folder or webdataset, got '{other}'"),
+        };
         try { options.Validated(); }
         catch (ArgumentException ex) { throw new CliUsageException(ex.Message); }
+        if (webDataset) return Task.FromResult(ShardDatasetCommands.MakeSynthetic(outDir, options, args, ct));
+        DatasetArgs.RejectUnknown(args);
         var dataset = SyntheticShapes.Write(outDir, options, ct);
         Console.WriteLine($"wrote {dataset.Samples.Count} images ({options.Size}x{options.Size}, {dataset.ClassNames.Count} classes, seed {options.Seed}) to {Path.GetFullPath(outDir)}");
         return Task.FromResult(ExitCodes.Ok);

@@ -7,13 +7,14 @@ public static class DatasetsValidateCommand
 {
     public static CliCommand Command { get; } = new(
         "datasets validate",
-        "Check a dataset (folder, manifest or archive) and list every problem",
-        "datasets validate PATH [--policy fail|skip] [--image-folder DIR] [--max-pixels N] [--max-caption-chars N]",
+        "Check a dataset (folder, manifest, archive or WebDataset shards) and list every problem",
+        "datasets validate PATH [--policy fail|skip] [--image-folder DIR] [--max-pixels N] [--max-caption-chars N] [--workers N] [--caption-field NAME]",
         Run);
 
     private static Task<int> Run(CliArgs args, CancellationToken ct)
     {
         var path = DatasetArgs.Path(args);
+        if (Data.Shards.ShardSet.IsShardSet(path)) return Task.FromResult(ShardDatasetCommands.Validate(path, args, ct));
         var options = DatasetArgs.Options(args, ImageCheck.Decode) with { MaxReportedErrors = int.MaxValue };
         DatasetArgs.RejectUnknown(args);
         try

@@ -29,6 +29,8 @@ public enum DatasetErrorKind
     ArchiveEntryEscapes,
     /// <summary>The archive exceeds the total uncompressed size or the entry count limit.</summary>
     ArchiveTooLarge,
+    /// <summary>A WebDataset shard that is not a tar file, or ends in the middle of a member.</summary>
+    CorruptShard,
 }
 
 /// <summary>One problem found in a dataset, with where it is (<c>manifest.jsonl:12</c>, <c>data.tar!img/a.png</c>).</summary>

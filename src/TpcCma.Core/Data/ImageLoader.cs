@@ -56,6 +56,15 @@ public static class ImageLoader
         return (width, height, format.Name);
     }
 
+    /// <summary>Checks encoded bytes (size, format, dimensions, end marker) without decoding pixels; <paramref name="name"/> is used in errors.</summary>
+    public static (int Width, int Height, string Format) CheckHeader(byte[] bytes, string name, ImageLimits limits)
+    {
+        if (bytes.Length > limits.MaxFileBytes)
+            throw new ImageLoadException(name, DatasetErrorKind.ImageTooLarge, $"image is {bytes.Length} bytes, over the limit of {limits.MaxFileBytes}");
+        var (format, width, height) = Identify(bytes, name, limits);
+        return (width, height, format.Name);
+    }
+
     /// <summary>Checks the file as <see cref="Load"/> does (header, size, end marker, full decode) without keeping the pixels.</summary>
     public static (int Width, int Height, string Format) Inspect(string path, ImageLimits? limits = null)
     {

@@ -10,14 +10,14 @@ namespace TpcCma.Data;
 /// float arrays into a bounded, order-keeping pipeline; tensors are made on the consuming thread, where the
 /// caller's dispose scope lives.
 /// </summary>
-public sealed class ImageTextLoader
+public sealed class ImageTextLoader : IBatchLoader
 {
     private const long OrderPurpose = 1, CaptionPurpose = 2, AugmentPurpose = 3;
 
     private readonly ImageTextDataset dataset;
     private readonly ClipImageProcessor processor;
     private readonly PreprocessedCache? diskCache;
-    private readonly float[]?[]? memoryCache;
+    private readonly MemoryCacheBudget<int>? memoryCache;
 
     public LoaderOptions Options { get; }
 
@@ -28,7 +28,7 @@ public sealed class ImageTextLoader
         this.processor = processor;
         Options = options.Validated();
         if (options.CacheDirectory is not null) diskCache = new PreprocessedCache(options.CacheDirectory, processor.Config);
-        if (options.CacheInMemory) memoryCache = new float[dataset.Samples.Count][];
+        if (options.CacheInMemory) memoryCache = new MemoryCacheBudget<int>(options.MemoryCacheBytes);
         if (BatchesPerEpoch == 0)
             throw new ArgumentException($"batch size {options.BatchSize} with drop-last leaves no batch from {dataset.Samples.Count} samples");
     }
@@ -153,7 +153,7 @@ public sealed class ImageTextLoader
     /// <summary>One sample's pixels [3, S, S] as floats: from a cache when allowed, else decoded (and augmented).</summary>
     internal float[] Preprocess(int epoch, int sampleIndex)
     {
-        if (memoryCache?[sampleIndex] is { } kept) return kept;
+        if (memoryCache?.TryGet(sampleIndex) is { } kept) return kept;
         var path = dataset.Samples[sampleIndex].ImagePath;
         var values = diskCache?.TryRead(path);
         if (values is null)
@@ -169,7 +169,7 @@ public sealed class ImageTextLoader
             values = processor.ProcessToArray(image);
             diskCache?.Write(path, values);
         }
-        if (memoryCache is not null) memoryCache[sampleIndex] = values;
+        memoryCache?.TryAdd(sampleIndex, values);
         return values;
     }
 }

@@ -19,7 +19,8 @@ public sealed record Augmentation(double MinScale = 0.8, double MaxScale = 1.0, 
 /// <param name="Workers">Decode threads.</param>
 /// <param name="PrefetchBatches">Batches decoded ahead of the consumer (bounds memory).</param>
 /// <param name="CacheDirectory">When set, preprocessed images are kept there as float32 files (not with augmentation).</param>
-/// <param name="CacheInMemory">Keep preprocessed images in memory after first use (3*S*S*4 bytes each).</param>
+/// <param name="CacheInMemory">Keep preprocessed images in memory after first use (3*S*S*4 bytes each), up to <paramref name="MemoryCacheBytes"/>.</param>
+/// <param name="MemoryCacheBytes">The in-memory cache's budget: images past it are decoded every epoch, so memory stays flat on any data set size.</param>
 public sealed record LoaderOptions(
     int BatchSize,
     int Seed = 0,
@@ -29,12 +30,16 @@ public sealed record LoaderOptions(
     int PrefetchBatches = 2,
     string? CacheDirectory = null,
     bool CacheInMemory = false,
-    Augmentation? Augmentation = null)
+    Augmentation? Augmentation = null,
+    long MemoryCacheBytes = LoaderOptions.DefaultMemoryCacheBytes)
 {
+    public const long DefaultMemoryCacheBytes = 2L << 30;
+
     public LoaderOptions Validated()
     {
         if (BatchSize <= 0) throw new ArgumentException($"batch size must be positive, got {BatchSize}");
         if (Workers <= 0) throw new ArgumentException($"workers must be positive, got {Workers}");
+        if (MemoryCacheBytes < 0) throw new ArgumentException($"memory cache budget must be >= 0 bytes, got {MemoryCacheBytes}");
         if (PrefetchBatches <= 0) throw new ArgumentException($"prefetch must be positive, got {PrefetchBatches}");
         if (Augmentation is not null && (CacheDirectory is not null || CacheInMemory))
             throw new ArgumentException("augmentation draws a new crop every epoch, so it cannot be combined with a preprocessed-image cache");

@@ -4,20 +4,20 @@ using TpcCma.Tokenization;
 namespace TpcCma.Training;
 
 /// <summary>
-/// Feeds the trainer from an <see cref="ImageTextLoader"/>: batch <c>p</c> is batch <c>p mod n</c> of epoch
+/// Feeds the trainer from an <see cref="IBatchLoader"/> (files or shards): batch <c>p</c> is batch <c>p mod n</c> of epoch
 /// <c>p / n</c> (n batches per epoch, every batch full), captions tokenized to the model's context length, both
 /// moved to the model's device. Reading in order reuses one loader stream (with its decode-ahead); a jump,
 /// as after a resume, starts a new stream at that position, which yields the same data.
 /// </summary>
 public sealed class LoaderBatchSource : IBatchSource, IDisposable
 {
-    private readonly ImageTextLoader loader;
+    private readonly IBatchLoader loader;
     private readonly ClipTokenizer tokenizer;
     private readonly int contextLength;
     private IEnumerator<ImageTextBatch>? stream;
     private LoaderPosition next;
 
-    public LoaderBatchSource(ImageTextLoader loader, ClipTokenizer tokenizer, int contextLength)
+    public LoaderBatchSource(IBatchLoader loader, ClipTokenizer tokenizer, int contextLength)
     {
         if (!loader.Options.DropLast)
             throw new ArgumentException("the trainer needs full batches: build the loader with DropLast = true");

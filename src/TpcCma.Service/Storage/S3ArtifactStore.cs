@@ -32,6 +32,12 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
     public static S3ArtifactStore Create(S3StorageOptions options)
     {
         if (options.Problem() is { } problem) throw new InvalidOperationException(problem);
+        return new S3ArtifactStore(CreateClient(options), options);
+    }
+
+    /// <summary>A client for the configured server and credentials (also what reads <c>s3://</c> data set shards).</summary>
+    public static AmazonS3Client CreateClient(S3StorageOptions options)
+    {
         var config = new AmazonS3Config
         {
             ForcePathStyle = options.ForcePathStyle,
@@ -42,10 +48,9 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         };
         if (options.ServiceUrl.Length > 0) config.ServiceURL = options.ServiceUrl;
         else config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.Region);
-        var client = options.AccessKey.Length > 0
+        return options.AccessKey.Length > 0
             ? new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config)
             : new AmazonS3Client(config);
-        return new S3ArtifactStore(client, options);
     }
 
     public string Bucket => options.Bucket;
