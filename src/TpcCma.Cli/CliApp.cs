@@ -14,6 +14,7 @@ public static class CliApp
         DatasetsStatsCommand.Command,
         DatasetsMakeSyntheticCommand.Command,
         DatasetsImportEmojiCommand.Command,
+        DatasetsImportIconsCommand.Command,
         EmbedCommand.Command,
         TokenizeCommand.Command,
         ExportCommand.Command,
