@@ -3,8 +3,9 @@
 #   provision -> build -> PostgreSQL -> service (API + worker in one process) -> register data ->
 #   pre-train a small base CLIP with a CLIP-like modality gap -> alpha_target sweep (0, 0.05, 0.5) ->
 #   paper-style table (gaps and reductions, zero-shot accuracy, joint-clustering ARI, captioning CIDEr-D,
-#   base and mean-centered base, R^2 analysis), for the emoji data and for synthetic shapes.
-# Usage: scripts/demo.sh [--long] [--data emoji|shapes|both]. Safe to run again at any time.
+#   base and mean-centered base, R^2 analysis), for the emoji data and for synthetic shapes (and, with
+#   --data icons, for the open-licence icon sets of @iconify/json, imported with `tpccma datasets import-icons`).
+# Usage: scripts/demo.sh [--long] [--data emoji|shapes|both|icons]. Safe to run again at any time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -13,7 +14,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --long) long=1 ;;
     --data) data=$2; shift ;;
-    *) echo "usage: $0 [--long] [--data emoji|shapes|both]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--long] [--data emoji|shapes|both|icons]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -39,11 +40,15 @@ field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])'
 # already make a CLIP-like gap; the emoji categories are not learned within any budget that fits here.
 if [ $long = 1 ]; then emoji_steps=6000; shapes_steps=6000; align_steps=1500; caption_steps=400
 else emoji_steps=900; shapes_steps=3000; align_steps=300; caption_steps=200; fi
+# Icons: the tiny preset, batch 128, lr 1e-3, with the loader's crop augmentation (docs/RESULTS.md, "Icon base").
+if [ $long = 1 ]; then icons_steps=4000; else icons_steps=2000; fi
 emoji_steps=${TPCCMA_PRETRAIN_STEPS:-$emoji_steps}; shapes_steps=${TPCCMA_PRETRAIN_STEPS:-$shapes_steps}
+icons_steps=${TPCCMA_PRETRAIN_STEPS:-$icons_steps}
 align_steps=${TPCCMA_ALIGN_STEPS:-$align_steps}
 
-run_dataset() {   # NAME DATASET_JSON PRETRAIN_STEPS
+run_dataset() {   # NAME DATASET_JSON PRETRAIN_STEPS [MODEL BATCH LR EXTRA_SPEC_FIELDS]
   local name=$1 body=$2 pretrain_steps=$3 out=$results/$1
+  local pre_model=${4:-tiny} pre_batch=${5:-64} pre_lr=${6:-5e-4} pre_extra=${7:-}
   mkdir -p "$out"
   echo; echo "==== $name"
   local dataset; dataset=$(api -X POST "$url/v1/datasets" -d "$body" | field id)
@@ -52,7 +57,7 @@ run_dataset() {   # NAME DATASET_JSON PRETRAIN_STEPS
   echo "== pre-training the base model (logit scale fixed at 100, as CLIP ends its training)"
   cat >"$out/pretrain.json" <<JSON
 {"name": "$name-base", "dataset": "$dataset",
- "spec": {"kind": "pretrain", "model": "tiny", "steps": $pretrain_steps, "batch_size": 64, "lr": 5e-4,
+ "spec": {"kind": "pretrain", "model": "$pre_model", "steps": $pretrain_steps, "batch_size": $pre_batch, "lr": $pre_lr,$pre_extra
           "logit_scale": "fixed", "fixed_logit_scale": 100, "log_every": 25, "checkpoint_every": 300, "seed": 1,
           "eval": {"captioning_steps": $caption_steps, "train_sample": 256, "at_phase_boundaries": false}}}
 JSON
@@ -86,6 +91,15 @@ if [ "$data" = emoji ] || [ "$data" = both ]; then
 fi
 if [ "$data" = shapes ] || [ "$data" = both ]; then
   run_dataset shapes '{"name": "shapes", "builtin": {"kind": "synthetic-shapes", "count": 2400, "size": 32, "seed": 7, "shape_labels": "shape_and_colour"}}' "$shapes_steps"
+fi
+
+if [ "$data" = icons ]; then
+  # Imported by the CLI (the SVG renderer is not part of the service) into the data root, registered by path.
+  # The first import fetches @iconify/json once (npm, 104 MB) and draws ~14k icons; later ones draw nothing.
+  icons_rel=icons/s48-n10-k100
+  tpccma datasets import-icons --out "$root/.local/data/$icons_rel" --size 48 --min-sets 10 --classes 100
+  run_dataset icons "{\"name\": \"icons\", \"path\": \"$icons_rel\"}" "$icons_steps" tiny 128 1e-3 \
+    ' "augmentation": {"min_scale": 0.7, "max_scale": 1.0, "horizontal_flip": false},'
 fi
 
 cat "$results"/*/table.md >"$results/RESULTS.md" 2>/dev/null || true

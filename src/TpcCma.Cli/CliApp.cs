@@ -15,6 +15,7 @@ public static class CliApp
         DatasetsMakeSyntheticCommand.Command,
         DatasetsImportEmojiCommand.Command,
         DatasetsConvertCommand.Command,
+        DatasetsImportIconsCommand.Command,
         EmbedCommand.Command,
         TokenizeCommand.Command,
         ExportCommand.Command,

@@ -45,7 +45,8 @@ public static class TrainingRun
         var processor = new ClipImageProcessor(ImageProcessorConfig.For(config));
         var imageBytes = (long)data.Train.Samples.Count * 3 * config.ImageResolution * config.ImageResolution * sizeof(float);
         var loader = new ImageTextLoader(data.Train, processor, new LoaderOptions(
-            spec.BatchSize, Seed: unchecked((int)spec.Seed), DropLast: true, Workers: request.LoaderWorkers, CacheInMemory: imageBytes < MemoryCacheBytes));
+            spec.BatchSize, Seed: unchecked((int)spec.Seed), DropLast: true, Workers: request.LoaderWorkers,
+            CacheInMemory: spec.Augmentation is null && imageBytes < MemoryCacheBytes, Augmentation: spec.Augmentation));
         var device = request.Device ?? DeviceOptions.Cpu;
         var autocast = device.AutocastFor(spec.Precision);   // training and evaluation alike
         var evaluator = spec.Eval.Enabled || spec.Kind == JobKind.Evaluate ? new RunEvaluator(loaded.Model, tokenizer, processor, data, spec.Eval, spec.Seed, autocast) : null;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TpcCma.Curriculum;
+using TpcCma.Data;
 using TpcCma.Losses;
 using TpcCma.Model;
 
@@ -94,6 +95,11 @@ public sealed record TrainingSpec
     public TrainableSet Trainable { get; init; } = TrainableSet.All;
     /// <summary>Blocks per tower trained when <see cref="Trainable"/> is last_k.</summary>
     public int LastK { get; init; } = 1;
+    /// <summary>
+    /// The loader's training augmentation (random resized crop, optional horizontal flip); null trains on the images as
+    /// they are. With it, preprocessed images are not cached: each epoch draws new crops.
+    /// </summary>
+    public Augmentation? Augmentation { get; init; }
     public LogitScaleMode LogitScale { get; init; } = LogitScaleMode.Learned;
     /// <summary>The temperature exp(logit_scale) when <see cref="LogitScale"/> is fixed; at most 100.</summary>
     public double FixedLogitScale { get; init; } = 100.0;

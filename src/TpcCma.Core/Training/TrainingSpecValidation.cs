@@ -63,6 +63,12 @@ internal static class TrainingSpecValidation
         Range("eps", s.Eps, 0, double.MaxValue, minOpen: true);
         if (!Enum.IsDefined(s.Trainable)) Fail("trainable", $"must be all, projections or last_k, got {(int)s.Trainable}");
         AtLeast("last_k", s.LastK, 1);
+        if (s.Augmentation is { } augmentation)
+        {
+            Range("augmentation.min_scale", augmentation.MinScale, 0, 1, minOpen: true);
+            Range("augmentation.max_scale", augmentation.MaxScale, 0, 1, minOpen: true);
+            if (augmentation.MinScale > augmentation.MaxScale) Fail("augmentation.min_scale", $"must not exceed max_scale ({augmentation.MaxScale}), got {augmentation.MinScale}");
+        }
         if (!Enum.IsDefined(s.LogitScale)) Fail("logit_scale", $"must be learned or fixed, got {(int)s.LogitScale}");
         Range("fixed_logit_scale", s.FixedLogitScale, 1, 100);   // exp(logit_scale) in [1, 100]: logit_scale in [0, ln 100]
 

@@ -41,6 +41,7 @@ public class ClipPresetTests
     [InlineData("ViT-B-32", 12, 12)]
     [InlineData("ViT-B-16", 12, 12)]
     [InlineData("ViT-L-14", 24, 12)]
+    [InlineData("small", 4, 3)]
     public void StateDictKeys_FollowTheOpenAiPatternWithEveryLayer_Preset(string preset, int visionLayers, int textLayers)
     {
         // The reference file's keys, with its two layers per tower widened to the preset's layer counts.

@@ -135,4 +135,17 @@ public class TrainingSpecTests
         var ex = Assert.Throws<InvalidDataException>(() => TrainingSpec.FromJson(json));
         Assert.Contains(mentioned, ex.Message);
     }
+
+    [Fact]
+    public void FromJson_ReadsAugmentation_AndValidateNamesItsFields()
+    {
+        Assert.Null(new TrainingSpec().Augmentation);
+        var spec = TrainingSpec.FromJson("""{"kind": "pretrain", "augmentation": {"min_scale": 0.7, "max_scale": 1.0}}""");
+        Assert.Equal(new TpcCma.Data.Augmentation(0.7, 1.0, HorizontalFlip: false), spec.Augmentation);
+        Assert.Empty(spec.Validate());
+
+        var bad = spec with { Augmentation = new TpcCma.Data.Augmentation(0.9, 0.5) };
+        Assert.Contains("augmentation.min_scale", bad.Validate().Keys);
+        Assert.Contains("augmentation.min_scale", (spec with { Augmentation = new TpcCma.Data.Augmentation(0, 1) }).Validate().Keys);
+    }
 }

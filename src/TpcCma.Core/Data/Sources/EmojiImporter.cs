@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Formats.Tar;
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using SixLabors.ImageSharp;
@@ -33,9 +30,7 @@ public sealed record EmojiImportOptions(
         return this;
     }
 
-    public string ResolvedCacheDirectory => CacheDirectory ?? Path.Combine(
-        Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"),
-        "tpccma", "npm");
+    public string ResolvedCacheDirectory => CacheDirectory ?? NpmPackageCache.DefaultDirectory;
 }
 
 /// <summary>
@@ -76,35 +71,8 @@ public static class EmojiImporter
     }
 
     /// <summary>The package archive in the cache, fetched with <c>npm pack</c> when missing.</summary>
-    public static string EnsurePackage(string style, EmojiImportOptions options, CancellationToken ct = default)
-    {
-        var package = $"emoji-datasource-{style}";
-        var cache = options.ResolvedCacheDirectory;
-        var archive = Path.Combine(cache, $"{package}-{options.Version}.tgz");
-        if (File.Exists(archive)) return archive;
-        Directory.CreateDirectory(cache);
-        var start = new ProcessStartInfo(options.NpmCommand) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in new[] { "pack", $"{package}@{options.Version}", "--pack-destination", cache }) start.ArgumentList.Add(arg);
-        string failure;
-        try
-        {
-            using var npm = Process.Start(start) ?? throw new InvalidOperationException("process did not start");
-            var stderr = npm.StandardError.ReadToEndAsync(ct);
-            npm.StandardOutput.ReadToEnd();
-            npm.WaitForExitAsync(ct).GetAwaiter().GetResult();
-            if (npm.ExitCode == 0 && File.Exists(archive)) return archive;
-            failure = $"npm exited with code {npm.ExitCode}: {Last(stderr.GetAwaiter().GetResult(), 400)}";
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            failure = $"could not run '{options.NpmCommand}' ({ex.Message}); install Node.js/npm";
-        }
-        throw new InvalidOperationException(
-            $"could not obtain {package}@{options.Version} with 'npm pack' ({failure}). Is the npm registry reachable? " +
-            $"Alternatively place {Path.GetFileName(archive)} (from 'npm pack {package}@{options.Version}') in {cache}.");
-    }
-
-    private static string Last(string text, int chars) => text.Length <= chars ? text.Trim() : "..." + text[^chars..].Trim();
+    public static string EnsurePackage(string style, EmojiImportOptions options, CancellationToken ct = default) =>
+        NpmPackageCache.Ensure($"emoji-datasource-{style}", options.Version, options.ResolvedCacheDirectory, options.NpmCommand, ct);
 
     private static List<string> ExtractStyle(string archive, string style, Func<string, string> splitOf, string outDir, EmojiLabel labels, CancellationToken ct)
     {
@@ -155,20 +123,8 @@ public static class EmojiImporter
         ? entry.GetProperty("category").GetString()!
         : entry.GetProperty("subcategory").GetString()!.Replace('-', ' ');
 
-    private static IEnumerable<(string Name, byte[] Bytes)> ReadEntries(string archive, Func<string, bool> wanted, CancellationToken ct)
-    {
-        using var file = File.OpenRead(archive);
-        using var gzip = new GZipStream(file, CompressionMode.Decompress);
-        using var reader = new TarReader(gzip);
-        while (reader.GetNextEntry() is { } entry)
-        {
-            ct.ThrowIfCancellationRequested();
-            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null || !wanted(entry.Name)) continue;
-            using var buffer = new MemoryStream();
-            entry.DataStream.CopyTo(buffer);
-            yield return (entry.Name, buffer.ToArray());
-        }
-    }
+    private static IEnumerable<(string Name, byte[] Bytes)> ReadEntries(string archive, Func<string, bool> wanted, CancellationToken ct) =>
+        NpmPackageCache.ReadEntries(archive, wanted, ct);
 
     private static Image<Rgba32> Decode(byte[] png, string name)
     {
