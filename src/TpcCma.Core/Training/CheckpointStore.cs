@@ -4,6 +4,7 @@ using System.Text.Json;
 using TorchSharp.Modules;
 using TpcCma.Checkpoints;
 using TpcCma.Curriculum;
+using TpcCma.Diagnostics;
 using TpcCma.Model;
 using static TorchSharp.torch;
 
@@ -69,6 +70,7 @@ public sealed class CheckpointStore(string root)
         optimizer.save_state_dict(Path.Combine(temporary, OptimizerFile));
         using (var rng = random.get_rng_state())
             meta = meta with { RngState = Convert.ToBase64String(rng.bytes.ToArray()), WeightsSha256 = Sha256(Path.Combine(temporary, WeightsFile)) };
+        FaultInjection.KillAt("checkpoint-write", meta.Step);   // weights on disk, meta and rename not yet: a torn checkpoint
         File.WriteAllText(Path.Combine(temporary, MetaFile), JsonSerializer.Serialize(meta, TrainingSpec.JsonOptions));
 
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);   // the same step written again

@@ -4,6 +4,7 @@ using Hangfire.States;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using TpcCma.Diagnostics;
 using TpcCma.Service.Auth;
 using TpcCma.Service.Hosting;
 using TpcCma.Service.Jobs;
@@ -75,6 +76,7 @@ public static class JobsApi
                 ? TypedResults.Ok(JobResponse.From(winner))
                 : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Idempotency-Key reused");
         }
+        FaultInjection.KillAt("job-stored");   // stored, not yet enqueued: the reconciler must find it
         await EnqueueAsync(db, hangfire, job);
         ServiceMetrics.JobSubmitted(job.Kind);
         return TypedResults.Created($"/v1/jobs/{job.Id}", JobResponse.From(job));

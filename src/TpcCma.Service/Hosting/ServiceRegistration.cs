@@ -23,6 +23,8 @@ public static class ServiceRegistration
         var config = builder.Configuration;
         var options = config.GetSection(ServiceOptions.Section).Get<ServiceOptions>() ?? new ServiceOptions();
         var hangfire = config.GetSection(HangfireSettings.Section).Get<HangfireSettings>() ?? new HangfireSettings();
+        var leases = config.GetSection(LeaseSettings.Section).Get<LeaseSettings>() ?? new LeaseSettings();
+        if (leases.Problem() is { } leaseProblem) throw new InvalidOperationException(leaseProblem);
         var connectionString = config.GetConnectionString("Jobs")
             ?? throw new InvalidOperationException("ConnectionStrings:Jobs is not set (appsettings.json or ConnectionStrings__Jobs)");
         var services = builder.Services;
@@ -67,7 +69,10 @@ public static class ServiceRegistration
         services.AddTransient<TorchProbeJob>();
         services.AddTransient<TrainJob>();
         services.AddTransient<JobExecutor>();
+        services.AddSingleton(leases);
         services.AddSingleton<JobLeases>();
+        // Every node reconciles (API and worker alike): the database, not one process, decides what still has to run.
+        services.AddHostedService<JobReconciler>();
 
         if (options.RunsWorker)
         {

@@ -4,7 +4,7 @@ using Npgsql;
 namespace TpcCma.Service.Jobs;
 
 /// <summary>
-/// Retries a short database step of a job's start while PostgreSQL is unreachable. Hangfire does not retry a
+/// Retries a short database step of a job's start or end while PostgreSQL is unreachable. Hangfire does not retry a
 /// training job (a failed start would leave it queued for good), so the start waits out a database restart.
 /// </summary>
 public static class DatabaseRetry
@@ -23,12 +23,15 @@ public static class DatabaseRetry
             catch (Exception ex) when (IsTransient(ex) && DateTimeOffset.UtcNow < giveUpAt && !ct.IsCancellationRequested)
             {
                 var delay = TimeSpan.FromSeconds(Math.Min(10, attempt));
-                log.LogWarning("Starting job {JobId} failed (attempt {Attempt}), retrying in {Delay}: {Message}", jobId, attempt, delay, ex.Message);
+                log.LogWarning("A database step of job {JobId} failed (attempt {Attempt}), retrying in {Delay}: {Message}", jobId, attempt, delay, ex.Message);
                 NpgsqlConnection.ClearAllPools();
                 await Task.Delay(delay, ct);
             }
         }
     }
+
+    public static Task RunAsync(Func<Task> step, ILogger log, Guid jobId, CancellationToken ct) =>
+        RunAsync(async () => { await step(); return true; }, log, jobId, ct);
 
     /// <summary>Connection loss, a server shutting down, a timeout: worth another try; anything else is not.</summary>
     public static bool IsTransient(Exception ex) => ex switch

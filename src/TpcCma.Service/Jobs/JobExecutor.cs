@@ -22,6 +22,11 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
     /// <summary>How long a worker that is going away keeps uploading queued checkpoints (within Hangfire's shutdown timeout).</summary>
     private static readonly TimeSpan UploadGrace = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Every way out ends in a recorded state: succeeded, cancelled, handed back (the job stays running for the next
+    /// worker, which resumes it from its checkpoint), or failed with a reason. A failure is rethrown as a
+    /// <see cref="JobFailedException"/> once recorded, so that Hangfire shows the job Failed too (it never retries it).
+    /// </summary>
     public async Task ExecuteAsync(Guid jobId, CancellationToken shutdown)
     {
         var node = options.EffectiveNodeName;
@@ -31,8 +36,6 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
         if (lease is null) return;   // ended already, or running on a live worker: this start is a duplicate
         using var running = ServiceMetrics.JobRunning();
 
-        var spec = await DatabaseRetry.RunAsync(() => MarkRunningAsync(jobId, node, shutdown), log, jobId, shutdown);
-
         var outputDirectory = paths.JobDirectory(jobId);
         await using var progress = new JobProgressWriter(dbs, jobId, log);
         JobObserver? observer = null;
@@ -40,9 +43,11 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
         observer = new JobObserver(progress, paths, uploads, () => shutdown.IsCancellationRequested || lease.Lost.IsCancellationRequested);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
         var watcher = WatchForCancelAsync(jobId, cancel, lease.Lost);
-        var request = new RunRequest(spec, outputDirectory, DeviceFor(options), hub.Options);
         try
         {
+            var spec = await DatabaseRetry.RunAsync(() => MarkRunningAsync(jobId, node, cancel.Token), log, jobId, cancel.Token);
+            if (spec is null) return;   // cancelled between taking the lease and starting
+            var request = new RunRequest(spec, outputDirectory, DeviceFor(options), hub.Options);
             // A node taking over a job started elsewhere needs its newest checkpoint here before the trainer looks.
             if (await artifacts.RestoreAsync(jobId, cancel.Token) is { } fetched)
                 progress.Post(new JobProgressWriter.Event("fetched", fetched, $"fetched checkpoint {fetched} from the artifact store to {node}", null));
@@ -51,7 +56,7 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             if (uploads is not null) await uploads.FinishAsync(result.FinalModelDirectory, shutdown);
             await progress.DisposeAsync();
-            await JobOutcomes.SucceedAsync(dbs, jobId, result, paths, CancellationToken.None);
+            await DatabaseRetry.RunAsync(() => JobOutcomes.SucceedAsync(dbs, jobId, result, paths, CancellationToken.None), log, jobId, CancellationToken.None);
             log.LogInformation("Job {JobId} succeeded after {Steps} steps", jobId, result.Training.Steps);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
@@ -60,19 +65,23 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
             await progress.DisposeAsync();
             if (shutdown.IsCancellationRequested || lease.Lost.IsCancellationRequested)
             {
-                // The worker is going away: the job stays running for the next worker, which resumes it.
+                // The worker is going away (or was declared dead): the job stays running for the next worker, which resumes it.
                 log.LogInformation("Job {JobId} handed back at shutdown; its checkpoint is kept", jobId);
                 throw;
             }
-            await JobOutcomes.CancelAsync(dbs, jobId, CancellationToken.None);
+            await DatabaseRetry.RunAsync(() => JobOutcomes.CancelAsync(dbs, jobId, CancellationToken.None), log, jobId, CancellationToken.None);
             log.LogInformation("Job {JobId} cancelled", jobId);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
+            // Anything else fails the job, including an OperationCanceledException that is not the job's own (an HTTP
+            // timeout inside a dependency): left uncaught it would leave the row running with no worker.
             if (uploads is not null) await uploads.DrainAsync(UploadGrace);
             await progress.DisposeAsync();
             log.LogError(ex, "Job {JobId} failed", jobId);
-            await JobOutcomes.FailAsync(dbs, jobId, ex, CancellationToken.None);
+            var (code, message) = JobOutcomes.Classify(ex);
+            await DatabaseRetry.RunAsync(() => JobOutcomes.FailAsync(dbs, jobId, ex, CancellationToken.None), log, jobId, CancellationToken.None);
+            throw new JobFailedException(jobId, code, message, ex);
         }
         finally
         {
@@ -81,10 +90,12 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
         }
     }
 
-    private async Task<TrainingSpec> MarkRunningAsync(Guid jobId, string node, CancellationToken ct)
+    /// <returns>The spec to train, or null when the job was cancelled before it could start.</returns>
+    private async Task<TrainingSpec?> MarkRunningAsync(Guid jobId, string node, CancellationToken ct)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
         var job = await db.Jobs.FirstAsync(j => j.Id == jobId, ct);
+        if (job.Status.IsTerminal()) return null;
         var spec = TrainingSpec.FromJson(job.Spec);
         job.MarkRunning(DateTimeOffset.UtcNow);
         db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = $"running on {node} (attempt {job.Attempts})", Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });

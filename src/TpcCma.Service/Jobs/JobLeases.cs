@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using TpcCma.Service.Hosting;
 using TpcCma.Service.Persistence;
 
 namespace TpcCma.Service.Jobs;
@@ -6,12 +7,13 @@ namespace TpcCma.Service.Jobs;
 /// <summary>
 /// Leases on job rows. Hangfire may start the same job twice (a fetch after an invisibility timeout, a requeue
 /// at shutdown, a manual retry): the lease makes the second start wait until the first holder's lease lapses,
-/// and do nothing if the holder is still alive (it keeps renewing).
+/// and do nothing if the holder is still alive (it keeps renewing). A holder silent for
+/// <see cref="LeaseSettings.DeadAfter"/> is dead; <see cref="JobReconciler"/> then hands its job to another worker.
 /// </summary>
-public sealed class JobLeases(IDbContextFactory<TrainingDb> dbs, ILogger<JobLeases> log)
+public sealed class JobLeases(IDbContextFactory<TrainingDb> dbs, LeaseSettings settings, ILogger<JobLeases> log)
 {
-    public static TimeSpan Duration { get; set; } = TimeSpan.FromSeconds(30);
-    private static TimeSpan RenewEvery => Duration / 3;
+    private TimeSpan Duration => settings.DeadAfter;
+    private TimeSpan RenewEvery => settings.Heartbeat;
     private ILogger Log { get; } = log;
 
     /// <summary>A held lease; renewed in the background until disposed. <see cref="Lost"/> fires if another node took it over.</summary>
@@ -38,8 +40,13 @@ public sealed class JobLeases(IDbContextFactory<TrainingDb> dbs, ILogger<JobLeas
             {
                 try
                 {
-                    await Task.Delay(RenewEvery, stop.Token);
-                    if (!await owner.TryTakeAsync(jobId, node, stop.Token)) { await lost.CancelAsync(); return; }
+                    await Task.Delay(owner.RenewEvery, stop.Token);
+                    if (!await owner.TryRenewAsync(jobId, node, stop.Token))
+                    {
+                        owner.Log.LogWarning("Job {JobId} is no longer leased to {Node}: it was handed to another worker", jobId, node);
+                        await lost.CancelAsync();
+                        return;
+                    }
                 }
                 catch (OperationCanceledException) { return; }
                 catch (Exception ex) when (ex is Npgsql.NpgsqlException or DbUpdateException or InvalidOperationException)
@@ -106,6 +113,27 @@ public sealed class JobLeases(IDbContextFactory<TrainingDb> dbs, ILogger<JobLeas
             catch (DbUpdateConcurrencyException) { }   // the row changed under us (progress, cancel): read it again
         }
         return false;
+    }
+
+    /// <summary>
+    /// Extends a lease this node holds. Unlike taking, it fails once the lease is gone (the reconciler revoked it after a
+    /// silence, or the job ended): a holder that was declared dead must stop, not take the job back.
+    /// </summary>
+    private async Task<bool> TryRenewAsync(Guid jobId, string node, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            await using var db = await dbs.CreateDbContextAsync(ct);
+            var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == jobId, ct);
+            if (job is null || !job.TryRenewLease(node, DateTimeOffset.UtcNow, Duration)) return false;
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return true;
+            }
+            catch (DbUpdateConcurrencyException) { }
+        }
+        return true;   // the row is busy with progress writes: renew next period, well within the silence that counts as dead
     }
 
     private async Task ReleaseAsync(Guid jobId, string node)

@@ -1,4 +1,5 @@
 using TpcCma.Curriculum;
+using TpcCma.Diagnostics;
 using TpcCma.Evaluation;
 using TpcCma.Runs;
 using TpcCma.Service.Hosting;
@@ -32,6 +33,9 @@ public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths,
 
     public void OnMetrics(long step, IReadOnlyDictionary<string, double> metrics)
     {
+        if (FaultInjection.IsArmed("dependency-cancel", step))
+            throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.",
+                new TimeoutException("The operation was canceled."));   // what an HTTP client inside a dependency throws
         if (lastStep >= 0) ServiceMetrics.StepsTrained(step - lastStep);   // the first report after a (re)start only sets the mark
         lastStep = step;
         progress.Post(new JobProgressWriter.Metrics(step, metrics));

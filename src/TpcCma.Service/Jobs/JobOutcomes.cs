@@ -69,6 +69,9 @@ public static class JobOutcomes
     public static (string Code, string Message) Classify(Exception error) => error switch
     {
         TrainingDivergedException d => ("diverged", d.Message),
+        // Not the job's own cancel (that is caught before): a dependency gave up, e.g. an HTTP client's timeout.
+        OperationCanceledException { InnerException: TimeoutException } => ("timeout", $"a dependency timed out: {error.Message}"),
+        OperationCanceledException => ("interrupted", $"a dependency was cancelled while the job ran ({error.GetType().Name}: {error.Message})"),
         ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException => ("invalid_input", error.Message),
         IOException => ("io_error", error.Message),
         OutOfMemoryException => ("out_of_memory", error.Message),

@@ -62,6 +62,29 @@ public sealed class TrainingJob
         return true;
     }
 
+    /// <summary>Extends the lease <paramref name="owner"/> holds; fails when it no longer holds it or the job has ended.</summary>
+    public bool TryRenewLease(string owner, DateTimeOffset now, TimeSpan duration)
+    {
+        if (Status.IsTerminal() || LeaseOwner != owner) return false;
+        LeaseExpiresAt = now + duration;
+        return true;
+    }
+
+    /// <summary>
+    /// The reconciler's hand-over: the silent holder's lease is revoked and the job goes back to Hangfire under a new
+    /// id. The job keeps its status (a running job resumes from its checkpoint).
+    /// </summary>
+    public void HandOver(string hangfireJobId)
+    {
+        if (Status.IsTerminal()) throw new InvalidOperationException($"job {Id} has already ended ({Status.Name()})");
+        LeaseOwner = null;
+        LeaseExpiresAt = null;
+        HangfireJobId = hangfireJobId;
+    }
+
+    /// <summary>Whether a worker holds the job now (its lease has not lapsed).</summary>
+    public bool IsHeld(DateTimeOffset now) => LeaseOwner is not null && LeaseExpiresAt > now;
+
     public void ReleaseLease(string owner)
     {
         if (LeaseOwner != owner) return;

@@ -65,12 +65,14 @@ public sealed class ServiceStack(IReadOnlyDictionary<string, string>? settings =
     }
 
     /// <summary>An API node as its own process, reachable over a real socket; <paramref name="port"/> restarts one at its old address.</summary>
-    public async Task<ServiceProcess> StartApiAsync(int? port = null)
+    public async Task<ServiceProcess> StartApiAsync(int? port = null, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var api = await ServiceProcess.StartAsync("api", ConnectionString, ArtifactRoot, new Dictionary<string, string>
+        var all = new Dictionary<string, string>
         {
             ["Service:DataRoot"] = DataRoot, ["Auth:AdminKey"] = AdminKey, ["Auth:KeyCacheSeconds"] = "1",
-        }, port: port);
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string>()) all[k] = v;
+        var api = await ServiceProcess.StartAsync("api", ConnectionString, ArtifactRoot, all, port: port);
         processes.Add(api);
         return api;
     }
