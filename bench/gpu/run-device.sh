@@ -151,7 +151,6 @@ parity() {   # NAME MODEL RESOLUTION
     echo "no transformers here: the comparison of $name is left to the device"
   fi
 }
-parity tiny-reference "$kit/carry/refdata/openai/tiny_clip_openai.safetensors" 32
 final=$(ls -d "$work"/align/checkpoints/step_* 2>/dev/null | sort | tail -1)
 [ -n "$final" ] && parity "$align_preset-aligned" "$final/model.safetensors" "$(python3 -c "import json; print(json.load(open('src/TpcCma.Core/Model/Presets/$align_preset.json'))['image_resolution'])")"
 
