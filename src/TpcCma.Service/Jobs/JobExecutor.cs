@@ -40,7 +40,7 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
         observer = new JobObserver(progress, paths, uploads, () => shutdown.IsCancellationRequested || lease.Lost.IsCancellationRequested);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
         var watcher = WatchForCancelAsync(jobId, cancel, lease.Lost);
-        var request = new RunRequest(spec, outputDirectory, DeviceFor(options), hub.Options);
+        var request = new RunRequest(spec, outputDirectory, DeviceFor(options), hub.Options, MemoryCacheBytes: (long)options.LoaderMemoryCacheMiB << 20);
         try
         {
             // A node taking over a job started elsewhere needs its newest checkpoint here before the trainer looks.
