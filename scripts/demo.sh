@@ -40,7 +40,7 @@ field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])'
 # already make a CLIP-like gap; the emoji categories are not learned within any budget that fits here.
 if [ $long = 1 ]; then emoji_steps=6000; shapes_steps=6000; align_steps=1500; caption_steps=400
 else emoji_steps=900; shapes_steps=3000; align_steps=300; caption_steps=200; fi
-# Icons: the tiny preset, batch 128, lr 1e-3, with the loader's crop augmentation (docs/RESULTS.md, "Icon base").
+# Icons: the tiny preset, batch 128, lr 1e-3, with the loader's crop augmentation (docs/DATASETS.md, "A base on the icons").
 if [ $long = 1 ]; then icons_steps=4000; else icons_steps=2000; fi
 emoji_steps=${TPCCMA_PRETRAIN_STEPS:-$emoji_steps}; shapes_steps=${TPCCMA_PRETRAIN_STEPS:-$shapes_steps}
 icons_steps=${TPCCMA_PRETRAIN_STEPS:-$icons_steps}

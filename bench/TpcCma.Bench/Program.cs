@@ -6,6 +6,7 @@ using TpcCma.Bench.Training;
 return args switch
 {
     ["loader", .. var rest] => LoaderBenchmark.Run(rest),
+    ["shards", .. var rest] => ShardLoaderBenchmark.Run(rest),
     ["metrics", ..] => MetricsBenchmark.Run(args),
     ["train", .. var rest] => TrainingBenchmark.Run(rest),
     ["matmul", .. var rest] => MatmulBenchmark.Run(rest),
@@ -19,6 +20,8 @@ return args switch
 static int Usage()
 {
     Console.Error.WriteLine("usage: tpccma-bench loader --data DIR [--size 32] [--batch 64] [--workers 2] [--repeats 3] [--json FILE]");
+    Console.Error.WriteLine("       tpccma-bench shards --shards LIST|DIR [--folder DIR] [--mode throughput|memory] [--size 224] [--batch 64] [--workers 2]");
+    Console.Error.WriteLine("                           [--max-samples N] [--rss-every BATCHES] [--cache-mib 64] [--json FILE]");
     Console.Error.WriteLine("       tpccma-bench metrics [gaps] [probe] [kmeans] [cider] [--repeats N]");
     Console.Error.WriteLine("       tpccma-bench train [--preset tiny] [--batch 64] [--steps 30] [--warmup 5] [--rounds 1] [--modes trainer,bare]");
     Console.Error.WriteLine("                          [--log-every 10] [--threads T] [--device cpu|cuda] [--bf16 true] [--peak-gflops G] [--json FILE]");

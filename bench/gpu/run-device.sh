@@ -43,8 +43,11 @@ step() {
   echo "-- $name: $status in $(( $(date +%s) - t0 ))s"
   [ "$status" = ok ]
 }
-have_python_torch() { python3 -c 'import torch' 2>/dev/null; }
-have_transformers() { python3 -c 'import torch, transformers, safetensors' 2>/dev/null; }
+# The Python that has torch (and on the device transformers): PYTHON, else python3, else (rehearsal) Debian's.
+python=${PYTHON:-python3}
+if ! "$python" -c 'import torch' 2>/dev/null && /usr/bin/python3 -c 'import torch' 2>/dev/null; then python=/usr/bin/python3; fi
+have_python_torch() { "$python" -c 'import torch' 2>/dev/null; }
+have_transformers() { "$python" -c 'import torch, transformers, safetensors' 2>/dev/null; }
 
 if [ $rehearsal = 1 ]; then
   device=cpu; preset=tiny; batches=(8); steps=3; warmup=1; matmul=512; align_preset=tiny; align_batch=8; align_steps=20
@@ -69,8 +72,8 @@ if [ -z "$torch_lib" ]; then
   if [ $rehearsal = 1 ]; then
     torch_lib=$(ls -d "${NUGET_PACKAGES:-$HOME/.nuget/packages}"/libtorch-cpu-linux-x64/*/runtimes/linux-x64/native | tail -1)
   else
-    torch_lib=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
-    python3 -c 'import torch; print("python torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0))' | tee "$out/torch.txt"
+    torch_lib=$("$python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
+    "$python" -c 'import torch; print("python torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0))' | tee "$out/torch.txt"
   fi
 fi
 if [ -z "$glue" ]; then
@@ -79,7 +82,13 @@ if [ -z "$glue" ]; then
     glue=$kit/glue-cpu
     mkdir -p "$glue"
     cp -f bench/TpcCma.Bench/bin/Release/net10.0/runtimes/linux-x64/native/{libLibTorchSharp.so,libtpccma_ios_base_library_init.so} "$glue/"
-    step glue-compile-check 300 bash -c "have=\$(python3 -c 'import torch' 2>/dev/null && echo y); [ -z \"\$have\" ] && { echo 'no python torch here: compile check skipped'; exit 0; }; bench/gpu/build-glue.sh --src '$kit/carry/torchsharp-native' --out '$kit/glue-check' --check"
+    # The flags and header layout, proven on one file against Debian's libtorch headers where present.
+    if [ -f /usr/include/torch/csrc/api/include/torch/torch.h ]; then
+      step glue-compile-check 600 bench/gpu/build-glue.sh --src "$kit/carry/torchsharp-native" --out "$kit/glue-check" \
+        --torch-lib /usr/lib/x86_64-linux-gnu --torch-include /usr/include --check
+    else
+      echo "no libtorch headers here: glue compile check skipped"
+    fi
   else
     glue=$kit/glue
     step build-glue 300 bench/gpu/build-glue.sh --src "$kit/carry/torchsharp-native" --out "$glue" || { echo "no glue: nothing .NET can run"; }
@@ -104,7 +113,7 @@ for batch in "${batches[@]}"; do
   fi
   if have_python_torch; then
     for mode in full bare; do
-      step "pytorch-$preset-bf16-$batch-$mode" 180 python3 bench/pytorch/clip_step.py --preset "$preset" --batch "$batch" --device "$device" --bf16 \
+      step "pytorch-$preset-bf16-$batch-$mode" 180 "$python" bench/pytorch/clip_step.py --preset "$preset" --batch "$batch" --device "$device" --bf16 \
         --mode $mode --steps $steps --warmup $warmup --json "$out/pytorch-$preset-bf16-$batch-$mode.json"
     done
   else
@@ -140,18 +149,17 @@ parity() {   # NAME MODEL RESOLUTION
     cp "$kit/carry/refdata/inputs/images.safetensors" "$dir/pixels.safetensors"
     python3 -c "import json; print('\n'.join(c['text'] for c in json.load(open('$kit/carry/refdata/inputs/captions.json'))['captions']))" > "$dir/texts.txt"
   else
-    step "parity-prepare-$name" 60 python3 bench/gpu/hf_parity.py prepare --refdata "$kit/carry/refdata" --resolution "$resolution" --out "$dir" || return
+    step "parity-prepare-$name" 60 "$python" bench/gpu/hf_parity.py prepare --refdata "$kit/carry/refdata" --resolution "$resolution" --out "$dir" || return
   fi
   step "embed-$name" 120 "$tpccma" embed --model "$dir/hf" --images "$dir/pixels.safetensors" --texts "$dir/texts.txt" \
     --out "$dir/ours.safetensors" --device "$device" || return
   if have_transformers; then
-    step "parity-$name" 180 python3 bench/gpu/hf_parity.py compare --hf "$dir/hf" --inputs "$dir" --ours "$dir/ours.safetensors" \
+    step "parity-$name" 180 "$python" bench/gpu/hf_parity.py compare --hf "$dir/hf" --inputs "$dir" --ours "$dir/ours.safetensors" \
       --device "$device" --json "$out/parity-$name.json"
   else
     echo "no transformers here: the comparison of $name is left to the device"
   fi
 }
-parity tiny-reference "$kit/carry/refdata/openai/tiny_clip_openai.safetensors" 32
 final=$(ls -d "$work"/align/checkpoints/step_* 2>/dev/null | sort | tail -1)
 [ -n "$final" ] && parity "$align_preset-aligned" "$final/model.safetensors" "$(python3 -c "import json; print(json.load(open('src/TpcCma.Core/Model/Presets/$align_preset.json'))['image_resolution'])")"
 

@@ -16,7 +16,7 @@ public static class EvaluateCommand
     public static CliCommand Command { get; } = new(
         "evaluate",
         "Evaluate a model on a data set (gaps, zero-shot accuracy, retrieval, ARI, captioning CIDEr-D) into a JSON report",
-        "evaluate " + ModelArgs.Usage + " --dataset PATH [--split NAME] [--captioning-steps N] [--centered] --out REPORT.json",
+        "evaluate " + ModelArgs.Usage + " --dataset PATH [--split NAME] [--captioning-steps N] [--captioning-seeds N] [--centered] --out REPORT.json",
         Run, "centered", ModelArgs.Bf16Flag);
 
     private static Task<int> Run(CliArgs args, CancellationToken ct)
@@ -27,9 +27,14 @@ public static class EvaluateCommand
         var split = args.Optional("split");
         var outPath = args.Required("out");
         var centered = args.Flag("centered");
-        var eval = new EvalSpec { CaptioningSteps = args.Int("captioning-steps", new EvalSpec().CaptioningSteps), TrainSample = 0 };
+        var eval = new EvalSpec
+        {
+            CaptioningSteps = args.Int("captioning-steps", new EvalSpec().CaptioningSteps),
+            CaptioningSeeds = args.Int("captioning-seeds", new EvalSpec().CaptioningSeeds), TrainSample = 0,
+        };
         ModelArgs.RejectUnknown(args);
         if (eval.CaptioningSteps < 1) throw new CliUsageException("--captioning-steps must be >= 1");
+        if (eval.CaptioningSeeds is < 1 or > 10) throw new CliUsageException($"--captioning-seeds must be from 1 to 10, got {eval.CaptioningSeeds}");
 
         var data = RunData.Open(datasetPath);
         if (split is not null)

@@ -67,7 +67,7 @@ public static class GapGeometry
     /// <param name="unitRows">The rows are unit vectors, so dot products are cosines.</param>
     private static GapMeasures MeasureOwned(Tensor x, Tensor y, bool unitRows)
     {
-        // Large N: at most three [N, D] float64 buffers live at once (x, y, d); everything else is [D] or [D, D].
+        // Large N: x, y and one or two [N, D] float64 temporaries live at once; everything else is [D] or [D, D].
         var n = x.shape[0];
         var muX = x.mean([0]);                                        // [D]
         var muY = y.mean([0]);
@@ -90,8 +90,8 @@ public static class GapGeometry
 
         x.sub_(muX);                                                  // centred in place: x and y are private copies
         y.sub_(muY);
-        var traceX = x.square().sum().item<double>() / n;             // tr S_x, population covariance
-        var traceY = y.square().sum().item<double>() / n;
+        var traceX = Math.Pow(x.norm().item<double>(), 2) / n;        // tr S_x, population covariance
+        var traceY = Math.Pow(y.norm().item<double>(), 2) / n;
         var mismatch = traceX + traceY == 0 ? double.NaN : distribution * distribution / (traceX + traceY);
         var frechetCov = FrechetTraceTerm(x, y);
         return new GapMeasures(raw, centroid, distribution, cosPair, centroid * centroid + frechetCov, frechetCov, rmg,

@@ -1,4 +1,5 @@
 using TpcCma.Checkpoints;
+using TpcCma.Data;
 using TpcCma.Model;
 using TpcCma.Training;
 
@@ -11,12 +12,14 @@ namespace TpcCma.Runs;
 /// <param name="OutputDirectory">The run's folder: <c>checkpoints/</c>, <c>tokenizer/</c>, <c>reports/</c>. A second
 /// run on the same folder resumes from its newest checkpoint.</param>
 /// <param name="LoaderWorkers">Image decode threads; the data loader keeps ahead of the trainer with 2 on this size of model.</param>
+/// <param name="MemoryCacheBytes">Byte budget of the loader's in-memory cache of preprocessed images (0 turns it off).</param>
 public sealed record RunRequest(
     TrainingSpec Spec,
     string OutputDirectory,
     DeviceOptions? Device = null,
     HubOptions? Hub = null,
-    int LoaderWorkers = 2)
+    int LoaderWorkers = 2,
+    long MemoryCacheBytes = LoaderOptions.DefaultMemoryCacheBytes)
 {
     public string CheckpointDirectory => Path.Combine(OutputDirectory, "checkpoints");
     public string TokenizerDirectory => Path.Combine(OutputDirectory, "tokenizer");

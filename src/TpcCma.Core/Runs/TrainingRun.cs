@@ -27,9 +27,6 @@ public static class TrainingRun
     /// <summary>Vocabulary of the tokenizer learned from the captions when pre-training from scratch.</summary>
     public const int PretrainVocabSize = 4096;
 
-    /// <summary>Preprocessed images are cached in memory below this size: later epochs skip decoding.</summary>
-    private const long MemoryCacheBytes = 2L << 30;
-
     public static RunResult Execute(RunRequest request, IRunObserver observer, CancellationToken ct)
     {
         var spec = request.Spec;
@@ -43,10 +40,11 @@ public static class TrainingRun
         tokenizer.Save(request.TokenizerDirectory);
         var config = loaded.Config;
         var processor = new ClipImageProcessor(ImageProcessorConfig.For(config));
-        var imageBytes = (long)data.Train.Samples.Count * 3 * config.ImageResolution * config.ImageResolution * sizeof(float);
+        // Preprocessed images are kept in memory up to the budget: later epochs skip decoding those, memory stays bounded.
         var loader = new ImageTextLoader(data.Train, processor, new LoaderOptions(
             spec.BatchSize, Seed: unchecked((int)spec.Seed), DropLast: true, Workers: request.LoaderWorkers,
-            CacheInMemory: spec.Augmentation is null && imageBytes < MemoryCacheBytes, Augmentation: spec.Augmentation));
+            CacheInMemory: spec.Augmentation is null && request.MemoryCacheBytes > 0, MemoryCacheBytes: request.MemoryCacheBytes,
+            Augmentation: spec.Augmentation));
         var device = request.Device ?? DeviceOptions.Cpu;
         var autocast = device.AutocastFor(spec.Precision);   // training and evaluation alike
         var evaluator = spec.Eval.Enabled || spec.Kind == JobKind.Evaluate ? new RunEvaluator(loaded.Model, tokenizer, processor, data, spec.Eval, spec.Seed, autocast) : null;

@@ -27,6 +27,9 @@ public sealed class ServiceOptions
 
     public string DataRoot { get; set; } = ".local/data";
 
+    /// <summary>Byte budget, in MiB, of each training job's in-memory cache of preprocessed images (0 turns it off).</summary>
+    public int LoaderMemoryCacheMiB { get; set; } = 2048;
+
     public string ArtifactRoot { get; set; } = ".local/artifacts";
 
     public bool RunsApi => Mode is ServiceMode.Api or ServiceMode.All;

@@ -47,7 +47,7 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
         {
             var spec = await DatabaseRetry.RunAsync(() => MarkRunningAsync(jobId, node, cancel.Token), log, jobId, cancel.Token);
             if (spec is null) return;   // cancelled between taking the lease and starting
-            var request = new RunRequest(spec, outputDirectory, DeviceFor(options), hub.Options);
+            var request = new RunRequest(spec, outputDirectory, DeviceFor(options), hub.Options, MemoryCacheBytes: (long)options.LoaderMemoryCacheMiB << 20);
             // A node taking over a job started elsewhere needs its newest checkpoint here before the trainer looks.
             if (await artifacts.RestoreAsync(jobId, cancel.Token) is { } fetched)
                 progress.Post(new JobProgressWriter.Event("fetched", fetched, $"fetched checkpoint {fetched} from the artifact store to {node}", null));

@@ -53,4 +53,32 @@ public sealed class EvaluateCommandTests : IDisposable
         Assert.Contains("nope", err);
         Assert.Contains("train", err);
     }
+
+    [Fact]
+    public async Task Evaluate_Centered_ReportsGapsBeforeRenormalisingAndEachDecoderSeed()
+    {
+        var data = Path.Combine(temp, "shapes");
+        SyntheticShapes.Write(data, new SyntheticShapesOptions(Count: 60, Size: 32, Seed: 4, Label: ShapeLabel.Shape));
+        var report = Path.Combine(temp, "centered.json");
+        var (code, _, err) = await Run("evaluate", "--model", RefData.Path("clip-tiny", "hf"), "--dataset", data,
+            "--captioning-steps", "5", "--captioning-seeds", "2", "--centered", "--out", report);
+
+        Assert.True(code == ExitCodes.Ok, err);
+        var split = JsonNode.Parse(File.ReadAllText(report))!.AsArray().Single()!;
+        Assert.Equal(0, split["gaps"]!["centroid"]!.GetValue<double>(), 1e-9);
+        var renormalised = split["renormalised_gaps"]!;
+        Assert.True(renormalised["distribution"]!.GetValue<double>() > split["gaps"]!["distribution"]!.GetValue<double>());
+        Assert.Equal(2, split["captioning"]!["runs"]!.AsArray().Count);
+        Assert.NotNull(split["gaps"]!["image_spread"]!["cosine_distance"]);
+    }
+
+    [Fact]
+    public async Task Evaluate_CaptioningSeedsOutOfRange_ExitsWithInvalidRequest()
+    {
+        var (code, _, err) = await Run("evaluate", "--model", RefData.Path("clip-tiny", "hf"), "--dataset", Path.Combine(temp, "none"),
+            "--captioning-seeds", "0", "--out", Path.Combine(temp, "r.json"));
+
+        Assert.Equal(ExitCodes.InvalidRequest, code);
+        Assert.Contains("--captioning-seeds", err);
+    }
 }

@@ -1,5 +1,7 @@
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json.Nodes;
 using TpcCma.Cli;
 using TpcCma.Cli.Commands.Client;
 using TpcCma.Service.Tests.Infrastructure;
@@ -119,5 +121,29 @@ public sealed class ClientEndToEndTests : IClassFixture<LiveDeployment>, IDispos
         Assert.Equal(ExitCodes.TimedOut, await Tpccma("jobs", "wait", id, "--timeout", "1"));
         Assert.Equal(ExitCodes.Ok, await Tpccma("jobs", "cancel", id, "--output", "json"));
         Assert.Equal(ExitCodes.Cancelled, await waiting.WaitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
+    public async Task SweepsResults_WritesTheResultsFile_OfAFinishedSweep()
+    {
+        var response = await deployment.Http.PostAsJsonAsync("/v1/sweeps", new
+        {
+            name = "cli-sweep", base_model = deployment.Model, dataset = deployment.Dataset, alpha_targets = new[] { 0.3 }, seeds = new[] { 7L, 8L },
+            spec = new { steps = 4, batch_size = 16, lr = 1e-4, log_every = 2, eval = new { captioning_steps = 5, captioning_seeds = 1, train_sample = 0, at_phase_boundaries = false } },
+        });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        var sweep = await ServiceStack.ReadJsonAsync(response);
+        foreach (var job in sweep["jobs"]!.AsArray())
+            await ServiceStack.WaitForStatusAsync(deployment.Http, job!["id"]!.GetValue<string>(), TimeSpan.FromSeconds(300), "succeeded");
+        var target = Path.Combine(deployment.WorkFolder, "results", "cli-sweep.json");
+
+        Assert.Equal(ExitCodes.Ok, await Tpccma("sweeps", "results", sweep["id"]!.GetValue<string>(), "--out", target));
+
+        var results = JsonNode.Parse(File.ReadAllText(target))!;
+        Assert.Equal([7L, 8L], results["seeds"]!.AsArray().Select(s => s!.GetValue<long>()));
+        var rows = results["splits"]!["test"]!["rows"]!.AsArray();
+        Assert.Equal(["base", "base_centered", "base", "base_centered", "align", "align"], rows.Select(r => r!["model"]!.GetValue<string>()));
+        Assert.Equal(ExitCodes.InvalidRequest, await Tpccma("sweeps", "results", sweep["id"]!.GetValue<string>(), "--out", deployment.WorkFolder));
+        Assert.Contains("is a folder", Output);
     }
 }

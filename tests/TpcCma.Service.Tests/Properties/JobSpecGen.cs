@@ -46,6 +46,7 @@ public static class JobSpecGen
         new("spec.seed", true, 0, long.MaxValue),
         new("spec.eval.train_sample", true, 0, int.MaxValue),
         new("spec.eval.captioning_steps", true, 1, int.MaxValue),
+        new("spec.eval.captioning_seeds", true, 1, 10),
         new("spec.eval.max_pairs", true, 2, int.MaxValue),
     ];
 

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Globalization;
+using TpcCma.Data;
+using TpcCma.Data.Shards;
+
+namespace TpcCma.Bench;
+
+/// <summary>
+/// WebDataset shards: the sharded loader's throughput next to the folder format's on the same samples (cold, every
+/// image decoded), and its resident memory sampled along a long run with the in-memory cache on and its byte
+/// budget set, to show that memory stays flat however many pairs pass.
+/// </summary>
+internal static class ShardLoaderBenchmark
+{
+    public static int Run(string[] args)
+    {
+        var options = new BenchArgs(args);
+        var shards = options.String("shards") ?? throw new ArgumentException("--shards LIST|DIR is required");
+        var folder = options.String("folder");
+        int size = options.Int("size", 224), batch = options.Int("batch", 64), workers = options.Int("workers", 2);
+        var maxSamples = options.Int("max-samples", int.MaxValue);
+        var rssEvery = options.Int("rss-every", 200);
+        var cacheMiB = options.Int("cache-mib", 64);
+        var mode = options.String("mode", "throughput");
+        var processor = new ClipImageProcessor(ImageProcessorConfig.Clip(size));
+        var set = ShardSet.Open(shards);
+        Console.WriteLine($"{set.Shards.Count} shards; size {size}, batch {batch}, workers {workers}, {Environment.ProcessorCount} cores; load {Load()}");
+
+        var scanWatch = Stopwatch.StartNew();
+        var scan = ShardScanner.Scan(set, ImageCheck.Header, workers);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"scan (headers, every shard): {scan.Samples} samples in {scanWatch.Elapsed.TotalSeconds:F1} s ({scan.Samples / scanWatch.Elapsed.TotalSeconds:F0}/s), RSS {RssMiB():F0} MiB"));
+        var results = new Dictionary<string, object> { ["suite"] = "shards", ["size"] = size, ["batch"] = batch, ["workers"] = workers, ["samples_in_set"] = scan.Samples };
+        if (mode == "memory")
+        {
+            var loader = new ShardedLoader(set, processor, new LoaderOptions(batch, Workers: workers, DropLast: true, CacheInMemory: true,
+                MemoryCacheBytes: (long)cacheMiB << 20), scan: scan);
+            var samples = new List<(long Samples, double RssMiB, double HeapMiB)>();
+            var watch = Stopwatch.StartNew();
+            long served = 0;
+            foreach (var b in loader.ReadEpoch(0))
+            {
+                served += b.Ids.Length;
+                b.Dispose();
+                if (served / batch % rssEvery == 0) samples.Add((served, RssMiB(), GC.GetTotalMemory(false) / 1048576.0));
+                if (served >= maxSamples) break;
+            }
+            var rate = served / watch.Elapsed.TotalSeconds;
+            foreach (var (n, rss, heap) in samples) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {n,9} samples  RSS {rss,7:F0} MiB  managed heap {heap,6:F0} MiB"));
+            var afterWarmup = samples.Skip(samples.Count / 10).ToList();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"memory: {served} samples at {rate:F0}/s; RSS after the first 10% of the run {afterWarmup.Min(s => s.RssMiB):F0} to {afterWarmup.Max(s => s.RssMiB):F0} MiB (cache budget {cacheMiB} MiB)"));
+            results["memory"] = new { served, samples_per_second = rate, cache_budget_mib = cacheMiB, rss_mib = samples.Select(s => new { samples = s.Samples, rss = s.RssMiB, heap = s.HeapMiB }) };
+        }
+        else
+        {
+            var count = Math.Min(maxSamples, scan.Usable) / batch * batch;
+            var sharded = new ShardedLoader(set, processor, new LoaderOptions(batch, Workers: workers, DropLast: true), scan: scan);
+            var shardRate = Time("shards", count, sharded.ReadEpoch(0));
+            results["shards_samples_per_second"] = shardRate;
+            if (folder is not null)
+            {
+                var dataset = ImageTextDataset.Open(folder, new DatasetOptions(ImageCheck: ImageCheck.Exists));
+                var loader = new ImageTextLoader(dataset, processor, new LoaderOptions(batch, Workers: workers, DropLast: true));
+                results["folder_samples_per_second"] = Time("folder", Math.Min(count, dataset.Samples.Count / batch * batch), loader.ReadEpoch(0));
+            }
+            results["samples"] = count;
+        }
+        Console.WriteLine($"load {Load()}");
+        if (options.String("json") is { } path)
+            File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(results, Training.TrainingBenchmark.JsonOptions));
+        return 0;
+    }
+
+    private static double Time(string name, int count, IEnumerable<ImageTextBatch> batches)
+    {
+        var watch = Stopwatch.StartNew();
+        var served = 0;
+        foreach (var b in batches)
+        {
+            served += b.Ids.Length;
+            b.Dispose();
+            if (served >= count) break;
+        }
+        var rate = served / watch.Elapsed.TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-7} {served} samples in {watch.Elapsed.TotalSeconds:F1} s: {rate:F0} samples/s"));
+        return rate;
+    }
+
+    private static double RssMiB()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+        return Environment.WorkingSet / 1048576.0;
+    }
+
+    private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+}
