@@ -5,19 +5,31 @@
 #   paper-style table (gaps and reductions, zero-shot accuracy, joint-clustering ARI, captioning CIDEr-D,
 #   base and mean-centered base, R^2 analysis), for the emoji data and for synthetic shapes (and, with
 #   --data icons, for the open-licence icon sets of @iconify/json, imported with `tpccma datasets import-icons`).
-# Usage: scripts/demo.sh [--long] [--data emoji|shapes|both|icons]. Safe to run again at any time.
+# Usage: scripts/demo.sh [--long] [--full] [--data all|icons|emoji|shapes|both] [--seeds "1 2 3"] [--alphas "0,0.05,0.5"].
+#   --seeds runs every alpha_target with each seed (intervals over seeds in the tables); --full is the whole protocol
+#   of docs/RESULTS.md: the --long budgets, five seeds and the default alpha grid (0 .. 0.7, eight values).
+# Safe to run again at any time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-long=0; data=both
+long=0; data=both; seeds=""; alphas="0, 0.05, 0.5"
 while [ $# -gt 0 ]; do
   case "$1" in
     --long) long=1 ;;
+    --full) long=1; seeds="1 2 3 4 5"; alphas="0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7" ;;
     --data) data=$2; shift ;;
-    *) echo "usage: $0 [--long] [--data emoji|shapes|both|icons]" >&2; exit 2 ;;
+    --seeds) seeds=$2; shift ;;
+    --alphas) alphas=$2; shift ;;
+    *) echo "usage: $0 [--long] [--full] [--data all|icons|emoji|shapes|both] [--seeds \"1 2 3\"] [--alphas \"0,0.05,0.5\"]" >&2; exit 2 ;;
   esac
   shift
 done
+case "$data" in all|icons|emoji|shapes|both) ;; *) echo "--data: expected all, icons, emoji, shapes or both, got '$data'" >&2; exit 2 ;; esac
+seeds_json=""
+if [ -n "$seeds" ]; then
+  for s in $seeds; do case "$s" in ''|*[!0-9]*) echo "--seeds: expected whole numbers, got '$s'" >&2; exit 2 ;; esac; done
+  seeds_json="\"seeds\": [$(echo $seeds | sed 's/ /, /g')],"
+fi
 port=${TPCCMA_PORT:-5080}
 url=http://127.0.0.1:$port
 results=$root/results/$(date +%Y%m%d-%H%M%S)
@@ -66,9 +78,9 @@ JSON
   local model; model=$(api "$url/v1/models" | python3 -c 'import json,sys; j=sys.argv[1]; print(next(m["id"] for m in json.load(sys.stdin)["data"] if m.get("job")==j))' "$job")
   echo "base model $model (from job $job)"
 
-  echo "== alpha_target sweep 0, 0.05, 0.5 (TPC-CMA curriculum)"
+  echo "== alpha_target sweep $alphas${seeds:+, seeds $seeds} (TPC-CMA curriculum)"
   cat >"$out/sweep.json" <<JSON
-{"name": "$name-sweep", "base_model": "$model", "dataset": "$dataset", "alpha_targets": [0, 0.05, 0.5],
+{"name": "$name-sweep", "base_model": "$model", "dataset": "$dataset", "alpha_targets": [$alphas], $seeds_json
  "spec": {"kind": "align", "steps": $align_steps, "batch_size": 64, "lr": 1e-4, "log_every": 10, "checkpoint_every": 100, "seed": 2,
           "eval": {"captioning_steps": $caption_steps, "train_sample": 256}}}
 JSON
@@ -83,17 +95,7 @@ JSON
   python3 "$root/scripts/sweep_table.py" "$out/sweep-report.json" "$name" | tee "$out/table.md"
 }
 
-if [ "$data" = emoji ] || [ "$data" = both ]; then
-  if ! run_dataset emoji '{"name": "emoji", "builtin": {"kind": "emoji", "train_style": "twitter", "eval_style": "google", "emoji_labels": "category"}}' "$emoji_steps"; then
-    echo "!! the emoji packages could not be imported (is the npm registry reachable?): using synthetic shapes only"
-    data=shapes
-  fi
-fi
-if [ "$data" = shapes ] || [ "$data" = both ]; then
-  run_dataset shapes '{"name": "shapes", "builtin": {"kind": "synthetic-shapes", "count": 2400, "size": 32, "seed": 7, "shape_labels": "shape_and_colour"}}' "$shapes_steps"
-fi
-
-if [ "$data" = icons ]; then
+if [ "$data" = icons ] || [ "$data" = all ]; then
   # Imported by the CLI (the SVG renderer is not part of the service) into the data root, registered by path.
   # The first import fetches @iconify/json once (npm, 104 MB) and draws ~14k icons; later ones draw nothing.
   icons_rel=icons/s48-n10-k100
@@ -101,6 +103,16 @@ if [ "$data" = icons ]; then
   run_dataset icons "{\"name\": \"icons\", \"path\": \"$icons_rel\"}" "$icons_steps" tiny 128 1e-3 \
     ' "augmentation": {"min_scale": 0.7, "max_scale": 1.0, "horizontal_flip": false},'
 fi
+if [ "$data" = emoji ] || [ "$data" = both ] || [ "$data" = all ]; then
+  if ! run_dataset emoji '{"name": "emoji", "builtin": {"kind": "emoji", "train_style": "twitter", "eval_style": "google", "emoji_labels": "category"}}' "$emoji_steps"; then
+    echo "!! the emoji packages could not be imported (is the npm registry reachable?): using synthetic shapes only"
+    data=shapes
+  fi
+fi
+if [ "$data" = shapes ] || [ "$data" = both ] || [ "$data" = all ]; then
+  run_dataset shapes '{"name": "shapes", "builtin": {"kind": "synthetic-shapes", "count": 2400, "size": 32, "seed": 7, "shape_labels": "shape_and_colour"}}' "$shapes_steps"
+fi
+
 
 cat "$results"/*/table.md >"$results/RESULTS.md" 2>/dev/null || true
 echo
