@@ -16,7 +16,7 @@ public sealed record EmbeddingMap(int Pairs, int[] Labels, double[][] Pca, doubl
 public static class EmbeddingMaps
 {
     /// <summary>At most this many pairs are drawn (the first of the split, whose order is already a hash order): t-SNE is O(n^2).</summary>
-    public const int DefaultMaxPairs = 150;
+    public const int DefaultMaxPairs = 100;
 
     public static EmbeddingMap Compute(Tensor image, Tensor text, IReadOnlyList<int>? labels, int maxPairs = DefaultMaxPairs, TsneOptions? tsne = null)
     {

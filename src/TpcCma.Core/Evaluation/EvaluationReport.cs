@@ -42,7 +42,7 @@ public sealed record EvaluationReport(
     /// <summary>Effective dimensionality of each modality and of the pooled embeddings (null in reports written before it existed).</summary>
     public DimensionalityResult? Dimensionality { get; init; }
 
-    /// <summary>PCA and t-SNE pictures of (up to 150 of) the split's pairs, for the embeddings plot.</summary>
+    /// <summary>PCA and t-SNE pictures of (up to 100 of) the split's pairs, for the embeddings plot.</summary>
     public EmbeddingMap? Map { get; init; }
 
     public static JsonSerializerOptions JsonOptions { get; } = new()

@@ -35,7 +35,7 @@ public static class Tsne
                 for (var d = 0; d < 2; d++)
                 {
                     // Gains grow where the gradient keeps pointing against the last update, shrink where it flips.
-                    gains[i, d] = Math.Sign(gradient[i, d]) != Math.Sign(update[i, d]) ? gains[i, d] + 0.2 : Math.Max(gains[i, d] * 0.8, 0.01);
+                    gains[i, d] = gradient[i, d] * update[i, d] < 0 ? gains[i, d] + 0.2 : Math.Max(gains[i, d] * 0.8, 0.01);
                     update[i, d] = momentum * update[i, d] - learningRate * gains[i, d] * gradient[i, d];
                     y[i, d] += update[i, d];
                 }

@@ -11,6 +11,15 @@ public enum CmaVariant
     PairwiseGeometry,
 }
 
+/// <summary>Which fine-tuning method a job runs (docs/METHOD.md, "Peer methods").</summary>
+public enum AlignMethod
+{
+    /// <summary>This project's method: the curriculum's share alpha of the pull goes to the chosen CMA term.</summary>
+    TpcCma,
+    /// <summary>m^2-Mix: <c>L_clip + m2mix_weight L_m2mix</c> at every step; the curriculum's alpha is not used.</summary>
+    M2mix,
+}
+
 /// <summary>How the contrastive term weighs the negatives of each row (docs/METHOD.md, "Hard negatives").</summary>
 public enum NegativeWeighting
 {
@@ -29,16 +38,20 @@ public enum NegativeWeighting
 /// <param name="Negatives">Uniform or hardness-reweighted negatives in L_clip.</param>
 /// <param name="NegativesBeta">Hardness beta of the reweighted negatives (0 gives CLIP's loss exactly).</param>
 /// <param name="WMax">Cap of the gradient-share weight w.</param>
+/// <param name="Method">TPC-CMA (default) or the m^2-Mix baseline.</param>
+/// <param name="M2MixWeight">Weight of the m^2-Mix term when <paramref name="Method"/> is m2mix.</param>
 public sealed record ObjectiveOptions(
     CmaVariant Cma = CmaVariant.Pairwise, double LambdaDist = 1.0, double LambdaCov = 0.0, double LambdaGeom = 1.0,
     double LambdaUnif = 0.0, NegativeWeighting Negatives = NegativeWeighting.Uniform, double NegativesBeta = 0.5,
-    double WMax = 100.0)
+    double WMax = 100.0, AlignMethod Method = AlignMethod.TpcCma, double M2MixWeight = 1.0)
 {
     /// <summary>The invalid arguments, by parameter name; empty when valid.</summary>
     public IEnumerable<(string Name, string Message)> Problems()
     {
         if (!Enum.IsDefined(Cma)) yield return (nameof(Cma), "is not a known CMA variant");
         if (!Enum.IsDefined(Negatives)) yield return (nameof(Negatives), "is not a known negative weighting");
+        if (!Enum.IsDefined(Method)) yield return (nameof(Method), "is not a known method");
+        if (!double.IsFinite(M2MixWeight) || M2MixWeight < 0) yield return (nameof(M2MixWeight), $"must be finite and >= 0, got {M2MixWeight}");
         foreach (var (name, value) in new[] { (nameof(LambdaDist), LambdaDist), (nameof(LambdaCov), LambdaCov), (nameof(LambdaGeom), LambdaGeom), (nameof(LambdaUnif), LambdaUnif), (nameof(NegativesBeta), NegativesBeta) })
             if (!double.IsFinite(value) || value < 0) yield return (name, $"must be finite and >= 0, got {value}");
         if (!double.IsFinite(WMax) || WMax <= 0) yield return (nameof(WMax), $"must be finite and > 0, got {WMax}");

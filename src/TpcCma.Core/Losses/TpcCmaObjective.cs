@@ -50,6 +50,7 @@ public sealed class TpcCmaObjective
         var clip = options.Negatives == NegativeWeighting.Reweighted
             ? HardNegativeClipLoss.Compute(imageFeatures, textFeatures, scale, options.NegativesBeta)
             : ClipLoss.Compute(imageFeatures, textFeatures, scale);
+        if (options.Method == AlignMethod.M2mix) return M2Mix(imageFeatures, textFeatures, scale, clip);
         var (pairwise, cma, geometry, uniformity) = Alignment(imageFeatures, textFeatures);
         // Two short backward passes that stop at the embeddings; the graph is kept for the real backward.
         var a = Pull(clip, imageFeatures, textFeatures);
@@ -58,6 +59,21 @@ public sealed class TpcCmaObjective
         var w = where(b > 0, (a / b).clamp_max(options.WMax), full_like(b, options.WMax));
         var total = (1 - alpha) * clip + alpha * w * cma;
         return new ObjectiveParts(total, clip, pairwise.Centroid, pairwise.Distribution, pairwise.Covariance, cma, a, b, w, geometry, uniformity);
+    }
+
+    // The m^2-Mix baseline (docs/METHOD.md, "Peer methods"): L_clip + weight L_m2mix with lambda ~ Beta(1/2, 1/2)
+    // drawn from torch's global generator, whose state every checkpoint saves, so a resumed run draws the same
+    // lambdas. No share rule: w is the fixed weight; a and b are still measured and logged.
+    private ObjectiveParts M2Mix(Tensor x, Tensor y, Tensor scale, Tensor clip)
+    {
+        var mix = M2MixLoss.Compute(x, y, scale, M2MixLoss.DrawLambda());
+        var a = Pull(clip, x, y);
+        var b = Pull(mix, x, y);
+        var w = full_like(b, options.M2MixWeight);
+        var total = clip + options.M2MixWeight * mix;
+        var pairwise = CmaLoss.Compute(x.detach(), y.detach(), options.LambdaDist, options.LambdaCov);
+        return new ObjectiveParts(total, clip, pairwise.Centroid, pairwise.Distribution, pairwise.Covariance, mix, a, b, w,
+            GeometryLoss.Compute(x.detach(), y.detach()), UniformityLoss.Compute(x.detach(), y.detach()));
     }
 
     // L_cma of the chosen variant (docs/METHOD.md, "CMA variants"). The default (pairwise) keeps exactly the

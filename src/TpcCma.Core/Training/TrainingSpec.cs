@@ -73,6 +73,10 @@ public sealed record TrainingSpec
     public NegativeWeighting Negatives { get; init; } = NegativeWeighting.Uniform;
     /// <summary>Hardness beta of reweighted negatives; unused with uniform ones.</summary>
     public double NegativesBeta { get; init; } = 0.5;
+    /// <summary>The fine-tuning method of an align job: tpc_cma (this project's) or the m2mix baseline (METHOD.md "Peer methods").</summary>
+    public AlignMethod Method { get; init; } = AlignMethod.TpcCma;
+    /// <summary>Weight of the m^2-Mix term when method is m2mix.</summary>
+    public double M2mixWeight { get; init; } = 1.0;
 
     // The curriculum (METHOD.md "The three-phase curriculum")
     public double P1 { get; init; } = 0.15;
@@ -119,7 +123,7 @@ public sealed record TrainingSpec
     /// <summary>alpha_target as the run uses it: pre-training is contrastive only.</summary>
     [JsonIgnore] public double EffectiveAlphaTarget => Kind == JobKind.Pretrain ? 0.0 : AlphaTarget;
 
-    [JsonIgnore] public ObjectiveOptions Objective => new(Cma, LambdaDist, LambdaCov, LambdaGeom, LambdaUnif, Negatives, NegativesBeta, WMax);
+    [JsonIgnore] public ObjectiveOptions Objective => new(Cma, LambdaDist, LambdaCov, LambdaGeom, LambdaUnif, Negatives, NegativesBeta, WMax, Method, M2mixWeight);
 
     [JsonIgnore] public CurriculumOptions Curriculum => new(Steps, EffectiveAlphaTarget, P1, P1Min, P2, PlateauTol, PlateauWindow, Ema);
 

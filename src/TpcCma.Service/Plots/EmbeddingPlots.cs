@@ -33,7 +33,6 @@ public static class EmbeddingPlots
                 plot.Title($"{panel.Title} · {method}", size: 13);
                 plots.Add(plot);
             }
-        plots[0].ShowLegend(Edge.Bottom);
         foreach (var plot in plots) multiplot.AddPlot(plot);
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(2, panels.Count);
         return multiplot.Render(width, height).GetImageBytes(ImageFormat.Png);

@@ -43,6 +43,19 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("lr: must be > 0", err);
     }
 
+    [Theory]
+    [InlineData("""{"cma": "geometry", "lambda_geom": 0, "negatives_beta": -1, "dataset": "synthetic:16"}""", "lambda_geom: must be > 0 when cma is geometry", "negatives_beta: must be >= 0")]
+    [InlineData("""{"cma": "centroid", "dataset": "synthetic:16"}""", "must be one of pairwise, geometry, pairwise+geometry", "$.cma")]
+    [InlineData("""{"kind": "pretrain", "method": "m2mix", "dataset": "synthetic:16"}""", "method: m2mix fine-tunes", "kind align")]
+    public async Task Train_ExitsWithInvalidRequest_NamingABadMethodField(string json, string first, string second)
+    {
+        var spec = Write("method.json", json);
+        var (code, _, err) = await Run("train", "--spec", spec, "--out", Path.Combine(temp, "out"));
+        Assert.Equal(ExitCodes.InvalidRequest, code);
+        Assert.Contains(first, err);
+        Assert.Contains(second, err);
+    }
+
     [Fact]
     public async Task Train_ExitsWithInvalidRequest_OnUnknownPrecision_NamingTheField()
     {

@@ -47,6 +47,11 @@ public sealed class DashboardTests(DashboardStack deployment, ITestOutputHelper 
         await Assertions.Expect(page.Locator("#job-step")).ToHaveTextAsync("20");
         await Assertions.Expect(page.Locator("#job-header [data-status]")).ToHaveTextAsync("succeeded");
 
+        // The base and final embedding maps, side by side, rendered from the evaluations' maps.
+        await Assertions.Expect(page.Locator("#embeddings-base")).ToBeVisibleAsync(new() { Timeout = WaitMs });
+        await Assertions.Expect(page.Locator("#embeddings-final")).ToBeVisibleAsync(new() { Timeout = WaitMs });
+        Assert.Equal(700, await page.EvaluateAsync<int>("() => document.getElementById('embeddings-final').naturalWidth"));
+
         // Checkpoint links download with the dashboard's cookie.
         var link = page.Locator("#job-checkpoints a", new() { HasText = "openclip" }).Last;
         var href = await link.GetAttributeAsync("href");

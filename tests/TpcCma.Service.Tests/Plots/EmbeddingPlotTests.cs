@@ -64,7 +64,7 @@ public sealed class EmbeddingPlotTests : IAsyncLifetime
         return new EvaluationReport("m", split, 60, 16, gaps, gaps, new GapReduction(0, 0, 0), null, null,
             new RetrievalResult(0, 0, 0, 0, 60, 60), null, null, new EvaluationTimings(0, null, null, 0, null, null))
         {
-            Map = EmbeddingMaps.Compute(image, text, labels, tsne: new TsneOptions(Iterations: 200)),
+            Map = EmbeddingMaps.Compute(image, text, labels),
         };
     }
 

@@ -27,6 +27,10 @@ public static class JobSpecGen
         new("spec.lambda_dist", false, 0, double.MaxValue),
         new("spec.lambda_cov", false, 0, double.MaxValue),
         new("spec.w_max", false, 0, double.MaxValue, MinOpen: true),
+        new("spec.lambda_geom", false, 0, double.MaxValue),   // its joint rule needs cma = geometry, which is never generated
+        new("spec.lambda_unif", false, 0, double.MaxValue),
+        new("spec.negatives_beta", false, 0, double.MaxValue),
+        new("spec.m2mix_weight", false, 0, double.MaxValue),
         new("spec.plateau_tol", false, 0, double.MaxValue, MinOpen: true),
         new("spec.ema", false, 0, 1, MaxOpen: true),
         new("spec.lr", false, 0, double.MaxValue, MinOpen: true),
@@ -55,6 +59,7 @@ public static class JobSpecGen
         ("spec.kind", ["align", "pretrain", "evaluate"]),
         ("spec.trainable", ["all", "projections", "last_k"]),
         ("spec.logit_scale", ["learned", "fixed"]),
+        ("spec.negatives", ["uniform", "reweighted"]),
     ];
 
     private static readonly string[] WrongTypes = ["\"abc\"", "\"NaN\"", "\"Infinity\"", "\"-Infinity\"", "true", "null", "[]", "{}", "\"\""];
