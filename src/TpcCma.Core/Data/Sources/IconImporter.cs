@@ -124,12 +124,14 @@ public static class IconImporter
         }
         if (lines.Count == 0) throw new InvalidOperationException($"no icon of the selection could be drawn ({skippedIcons.Count} skipped; first: {skippedIcons.FirstOrDefault()?.Reason})");
         File.WriteAllLines(Path.Combine(outDir, "manifest.jsonl"), lines);
+        string packageSha256;
+        using (var package = File.OpenRead(archive)) packageSha256 = Convert.ToHexStringLower(SHA256.HashData(package));
         File.WriteAllText(Path.Combine(outDir, DatasetReader.SidecarName), JsonSerializer.Serialize(new
         {
             source = "iconify",
             package = IconImportOptions.Package,
             version = options.Version,
-            package_sha256 = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(archive))),
+            package_sha256 = packageSha256,
             renderer = renderer.Id,
             size = options.Size,
             min_sets = options.MinSets,
