@@ -25,10 +25,10 @@ while [ $# -gt 0 ]; do
   shift
 done
 case "$data" in all|icons|emoji|shapes|both) ;; *) echo "--data: expected all, icons, emoji, shapes or both, got '$data'" >&2; exit 2 ;; esac
-seeds_json=""
+seeds_json=""; align_seed='"seed": 2,'   # with --seeds every job takes its seed from the list
 if [ -n "$seeds" ]; then
   for s in $seeds; do case "$s" in ''|*[!0-9]*) echo "--seeds: expected whole numbers, got '$s'" >&2; exit 2 ;; esac; done
-  seeds_json="\"seeds\": [$(echo $seeds | sed 's/ /, /g')],"
+  seeds_json="\"seeds\": [$(echo $seeds | sed 's/ /, /g')],"; align_seed=""
 fi
 port=${TPCCMA_PORT:-5080}
 url=http://127.0.0.1:$port
@@ -81,10 +81,10 @@ JSON
   echo "== alpha_target sweep $alphas${seeds:+, seeds $seeds} (TPC-CMA curriculum)"
   cat >"$out/sweep.json" <<JSON
 {"name": "$name-sweep", "base_model": "$model", "dataset": "$dataset", "alpha_targets": [$alphas], $seeds_json
- "spec": {"kind": "align", "steps": $align_steps, "batch_size": 64, "lr": 1e-4, "log_every": 10, "checkpoint_every": 100, "seed": 2,
+ "spec": {"kind": "align", "steps": $align_steps, "batch_size": 64, "lr": 1e-4, "log_every": 10, "checkpoint_every": 100, $align_seed
           "eval": {"captioning_steps": $caption_steps, "train_sample": 256}}}
 JSON
-  local sweep; sweep=$(api -X POST "$url/v1/sweeps" -d @"$out/sweep.json")
+  local sweep; sweep=$(api -X POST "$url/v1/sweeps" --data-binary @"$out/sweep.json") || { echo "sweep refused: $sweep" >&2; return 1; }
   local sweep_id; sweep_id=$(echo "$sweep" | field id)
   for j in $(echo "$sweep" | python3 -c 'import json,sys; print(" ".join(j["id"] for j in json.load(sys.stdin)["jobs"]))'); do
     tpccma jobs wait "$j" --follow
