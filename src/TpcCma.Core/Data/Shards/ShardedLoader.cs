@@ -63,6 +63,9 @@ public sealed class ShardedLoader : IBatchLoader
             throw new ArgumentException($"batch size {options.BatchSize} with drop-last leaves no batch from {SampleCount} samples");
     }
 
+    /// <summary>Bytes held by the in-memory cache: never more than <see cref="LoaderOptions.MemoryCacheBytes"/>.</summary>
+    public long CachedBytes => memoryCache?.UsedBytes ?? 0;
+
     public int BatchesPerEpoch => Options.DropLast ? SampleCount / Options.BatchSize : (SampleCount + Options.BatchSize - 1) / Options.BatchSize;
 
     /// <summary>Samples left out while reading <paramref name="epoch"/> (bad samples, plus one per corrupt shard), as far as it was read.</summary>
