@@ -22,6 +22,7 @@ internal static class ShardLoaderBenchmark
         var rssEvery = options.Int("rss-every", 200);
         var cacheMiB = options.Int("cache-mib", 64);
         var mode = options.String("mode", "throughput");
+        var repeats = options.Int("repeats", 3);
         var processor = new ClipImageProcessor(ImageProcessorConfig.Clip(size));
         var set = ShardSet.Open(shards);
         Console.WriteLine($"{set.Shards.Count} shards; size {size}, batch {batch}, workers {workers}, {Environment.ProcessorCount} cores; load {Load()}");
@@ -56,14 +57,19 @@ internal static class ShardLoaderBenchmark
         {
             var count = Math.Min(maxSamples, scan.Usable) / batch * batch;
             var sharded = new ShardedLoader(set, processor, new LoaderOptions(batch, Workers: workers, DropLast: true), scan: scan);
-            var shardRate = Time("shards", count, sharded.ReadEpoch(0));
-            results["shards_samples_per_second"] = shardRate;
-            if (folder is not null)
+            var dataset = folder is null ? null : ImageTextDataset.Open(folder, new DatasetOptions(ImageCheck: ImageCheck.Exists));
+            var loader = dataset is null ? null : new ImageTextLoader(dataset, processor, new LoaderOptions(batch, Workers: workers, DropLast: true));
+            // Warm-up (JIT, decoders, thread pool) for both, untimed; then the two alternate, epoch after epoch.
+            Time("warm-up", 4 * batch, sharded.ReadEpoch(0));
+            if (loader is not null) Time("warm-up", 4 * batch, loader.ReadEpoch(0));
+            var (shardRates, folderRates) = (new List<double>(), new List<double>());
+            for (var r = 0; r < repeats; r++)
             {
-                var dataset = ImageTextDataset.Open(folder, new DatasetOptions(ImageCheck: ImageCheck.Exists));
-                var loader = new ImageTextLoader(dataset, processor, new LoaderOptions(batch, Workers: workers, DropLast: true));
-                results["folder_samples_per_second"] = Time("folder", Math.Min(count, dataset.Samples.Count / batch * batch), loader.ReadEpoch(0));
+                shardRates.Add(Time("shards", count, sharded.ReadEpoch(r + 1)));
+                if (loader is not null) folderRates.Add(Time("folder", Math.Min(count, dataset!.Samples.Count / batch * batch), loader.ReadEpoch(r + 1)));
             }
+            results["shards_samples_per_second"] = shardRates;
+            if (loader is not null) results["folder_samples_per_second"] = folderRates;
             results["samples"] = count;
         }
         Console.WriteLine($"load {Load()}");

@@ -63,6 +63,9 @@ public sealed class ShardedLoader : IBatchLoader
             throw new ArgumentException($"batch size {options.BatchSize} with drop-last leaves no batch from {SampleCount} samples");
     }
 
+    /// <summary>Bytes held by the in-memory cache: never more than <see cref="LoaderOptions.MemoryCacheBytes"/>.</summary>
+    public long CachedBytes => memoryCache?.UsedBytes ?? 0;
+
     public int BatchesPerEpoch => Options.DropLast ? SampleCount / Options.BatchSize : (SampleCount + Options.BatchSize - 1) / Options.BatchSize;
 
     /// <summary>Samples left out while reading <paramref name="epoch"/> (bad samples, plus one per corrupt shard), as far as it was read.</summary>
@@ -188,7 +191,9 @@ public sealed class ShardedLoader : IBatchLoader
         // As in ImageTextLoader: `pending` keeps serving order and bounds read-ahead; `work` feeds the decode threads.
         var pending = Channel.CreateBounded<Pending>(Options.PrefetchBatches * batchSize);
         var work = Channel.CreateUnbounded<(ShardSample Sample, int Shard, int Position, TaskCompletionSource<float[]> Result)>();
-        var producer = Task.Run(() => Produce(epoch, startBatch * batchSize, end, pending.Writer, work.Writer, cts.Token));
+        // Reading shards blocks on I/O for the whole epoch: a thread of its own, so decode workers keep the pool's threads.
+        var producer = Task.Factory.StartNew(() => Produce(epoch, startBatch * batchSize, end, pending.Writer, work.Writer, cts.Token),
+            cts.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var workers = Enumerable.Range(0, Options.Workers).Select(_ => Task.Run(() => Decode(epoch, work.Reader, cts.Token))).Append(producer).ToArray();
         try
         {
@@ -225,7 +230,7 @@ public sealed class ShardedLoader : IBatchLoader
         }
     }
 
-    private async Task Produce(int epoch, int first, int end, ChannelWriter<Pending> pending,
+    private void Produce(int epoch, int first, int end, ChannelWriter<Pending> pending,
         ChannelWriter<(ShardSample, int, int, TaskCompletionSource<float[]>)> work, CancellationToken ct)
     {
         try
@@ -234,7 +239,8 @@ public sealed class ShardedLoader : IBatchLoader
             {
                 if (position >= end) break;
                 var result = new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-                await pending.WriteAsync(new Pending(result, CaptionFor(epoch, position, sample.Captions), LabelIndex(sample), sample.Shard.Name + "!" + sample.Key), ct);
+                var item = new Pending(result, CaptionFor(epoch, position, sample.Captions), LabelIndex(sample), sample.Shard.Name + "!" + sample.Key);
+                if (!pending.TryWrite(item)) pending.WriteAsync(item, ct).AsTask().GetAwaiter().GetResult();
                 work.TryWrite((sample, shard, position, result));
             }
         }

@@ -148,6 +148,7 @@ public sealed class ShardedLoaderTests : IDisposable
         var imageBytes = 3 * 8 * 8 * sizeof(float);
         var cached = Loader(memory: true, budget: 5 * imageBytes, dropLast: false);
         var first = cached.ReadEpoch(0).Select(Snapshot).ToList();
+        Assert.Equal(5 * imageBytes, cached.CachedBytes); // 23 images served, 5 fit
         var again = cached.ReadEpoch(0).Select(Snapshot).ToList();
         AssertSame(first, again);
         AssertSame(Loader(dropLast: false).ReadEpoch(0).Select(Snapshot).ToList(), again);
