@@ -29,14 +29,28 @@ def prepare(a):
     print(f"prepared {pixels.shape[0]} images at {a.resolution} px and {len(captions)} captions in {a.out}")
 
 
+def features(output, name):
+    """The projected features: a tensor, or (should a transformers version return a model output) its field."""
+    import torch
+    if torch.is_tensor(output):
+        return output
+    for field in (name, "pooler_output"):
+        value = getattr(output, field, None)
+        if torch.is_tensor(value):
+            print(f"note: get_*_features returned {type(output).__name__}; using its {field}")
+            return value
+    raise TypeError(f"get_*_features returned {type(output).__name__} without {name} or pooler_output")
+
+
 def compare(a):
     import torch
     import transformers
     from safetensors.torch import load_file
     started = time.time()
     device = torch.device(a.device)
-    model = transformers.CLIPModel.from_pretrained(a.hf, torch_dtype=torch.float32).to(device).eval()
-    tokenizer = transformers.CLIPTokenizer.from_pretrained(a.hf)
+    # No dtype argument: transformers 5 renamed torch_dtype to dtype; our export is float32 and .float() makes sure.
+    model = transformers.CLIPModel.from_pretrained(a.hf).float().to(device).eval()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(a.hf)
     pixels = load_file(os.path.join(a.inputs, "pixels.safetensors"))["pixel_values"].to(device)
     with open(os.path.join(a.inputs, "texts.txt")) as f:
         texts = [line.rstrip("\n") for line in f if line.strip()]
@@ -45,9 +59,7 @@ def compare(a):
     with torch.no_grad():
         image = model.get_image_features(pixel_values=pixels)
         text = model.get_text_features(input_ids=ids["input_ids"].to(device), attention_mask=ids["attention_mask"].to(device))
-    # transformers 5 may return a model output rather than a tensor
-    image = getattr(image, "pooler_output", image) if not torch.is_tensor(image) else image
-    text = getattr(text, "pooler_output", text) if not torch.is_tensor(text) else text
+    image, text = features(image, "image_embeds"), features(text, "text_embeds")
     ours = load_file(a.ours)
     cos = torch.nn.functional.cosine_similarity
     image_cos = cos(image.float().cpu(), ours["image_embeds"].float(), dim=-1)

@@ -46,7 +46,7 @@ public static class EvaluateCommand
         using var loaded = ModelLoader.Load(reference, options);
         var config = loaded.Config;
         var processor = new ClipImageProcessor(ImageProcessorConfig.For(config));
-        var evaluator = new RunEvaluator(loaded.Model, loaded.RequireTokenizer(), processor, data, eval, seed: 0);
+        var evaluator = new RunEvaluator(loaded.Model, loaded.RequireTokenizer(), processor, data, eval, seed: 0, loaded.Device.AutocastType);   // --bf16 on CUDA
         var reports = evaluator.Evaluate(Path.GetFileName(reference.TrimEnd('/')), captioning: true, centered);
         File.WriteAllText(outPath, JsonSerializer.Serialize(reports, TpcCma.Evaluation.EvaluationReport.JsonOptions));
         foreach (var report in reports) Console.WriteLine(TrainProgress.Describe(centered ? "centered" : "model", report));

@@ -140,7 +140,7 @@ public sealed class Trainer : IDisposable
         if (spec.LogitScale == LogitScaleMode.Learned)
             using (no_grad()) model.LogitScaleParameter.clamp_(0, MaxLogLogitScale);
         var finite = parts.Total.isfinite().logical_and(gradNorm.isfinite());
-        firstBadStep.copy_(where(finite.logical_not().logical_and(firstBadStep == 0), tensor(step + 1), firstBadStep));
+        firstBadStep.copy_(where(finite.logical_not().logical_and(firstBadStep == 0), tensor(step + 1, device: firstBadStep.device), firstBadStep));
         // In phase 1 alpha = 0, so this is exactly ||grad L_clip||, the plateau signal: read every step there.
         double? clipGradNorm = readGradNorm ? gradNorm.item<float>() : null;
         if (!logNow) return (null, clipGradNorm);

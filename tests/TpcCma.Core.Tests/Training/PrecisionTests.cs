@@ -1,6 +1,11 @@
 using TorchSharp;
+using TpcCma.Checkpoints;
+using TpcCma.Core.Tests.Model;
+using TpcCma.Data;
 using TpcCma.Losses;
 using TpcCma.Model;
+using TpcCma.Runs;
+using TpcCma.Tokenization;
 using TpcCma.Training;
 using static TorchSharp.torch;
 
@@ -81,6 +86,22 @@ public class PrecisionTests
         Assert.Equal(0, Autocast.CachedCasts);
         Assert.True(first.equal(second).all().item<bool>());
         Assert.True(first.equal(fresh).all().item<bool>());
+    }
+
+    [Fact]
+    public void Embedder_UnderTheJobsPrecision_EmbedsInBf16_AndLeavesAutocastOff()
+    {
+        using var scope = NewDisposeScope();
+        using var model = OpenClipCheckpoint.Load(TinyClip.OpenAiWeights);
+        model.eval();
+        var tokenizer = ClipTokenizer.Load(TinyClip.BpeGz);
+        var processor = new ClipImageProcessor(ImageProcessorConfig.For(model.Config));
+        string[] texts = ["a photo of a red circle.", "a blue square", "two green triangles"];
+        var fp32 = new ModelEmbedder(model, tokenizer, processor).EmbedTexts(texts);
+        var bf16 = new ModelEmbedder(model, tokenizer, processor, ScalarType.BFloat16).EmbedTexts(texts);
+        Assert.Null(Autocast.Current);
+        Assert.Equal(ScalarType.Float32, bf16.dtype);
+        Assert.InRange(TinyClip.MaxAbsDiff(bf16, fp32), 1e-6, 0.05);   // rounded (so bf16 ran), and only by bf16 rounding
     }
 
     [Fact]
