@@ -56,7 +56,8 @@ public static class DatasetsApi
             .WithSummary("Upload a dataset archive (.tar, .tar.gz, .zip) holding a JSONL, CSV or COCO manifest and its images")
             .WithDescription("Query: name, policy (fail|skip), filename (tells the archive type). Every problem is listed with its archive entry or manifest line. "
                 + "The body may be up to Datasets:MaxUploadBytes (413 over it); its entries may expand to Datasets:Archive:MaxTotalBytes in Datasets:Archive:MaxEntries entries.");
-        api.MapGet("/", List).WithSummary("List datasets");
+        api.MapGet("/", List).WithSummary("List datasets")
+            .WithDescription("Newest first, in pages of `limit` (default 50, at most 500); when `has_more`, pass `next` as `?cursor=`.");
         api.MapGet("/{id:guid}", Get).WithSummary("A dataset with its validation report");
         return api;
     }
@@ -168,12 +169,17 @@ public static class DatasetsApi
         }
     }
 
-    public static async Task<Ok<ListResponse<DatasetResponse>>> List(ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
+    public static async Task<Results<Ok<ListResponse<DatasetResponse>>, ValidationProblem>> List(ClaimsPrincipal user, TrainingDb db, CancellationToken ct,
+        int? limit = null, string? cursor = null)
     {
+        var (after, problem) = ListPaging.Parse(cursor);
+        if (problem is not null) return problem;
+        var take = ListPaging.Limit(limit);
         var query = db.Datasets.AsNoTracking();
         if (!user.IsAdmin()) query = query.Where(d => d.OwnerKeyId == user.KeyId());
-        var rows = await query.OrderByDescending(d => d.CreatedAt).Take(500).ToListAsync(ct);
-        return TypedResults.Ok(new ListResponse<DatasetResponse>(rows.Select(DatasetResponse.From).ToList(), false));
+        if (after is not null) query = query.Where(d => d.CreatedAt < after.CreatedAt || (d.CreatedAt == after.CreatedAt && d.Id.CompareTo(after.Id) < 0));
+        var rows = await query.OrderByDescending(d => d.CreatedAt).ThenByDescending(d => d.Id).Take(take + 1).ToListAsync(ct);
+        return TypedResults.Ok(ListPaging.Page(rows, take, d => new ListPaging.Cursor(d.CreatedAt, d.Id), DatasetResponse.From));
     }
 
     public static async Task<Results<Ok<DatasetResponse>, NotFound<ProblemDetails>>> Get(Guid id, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)

@@ -39,7 +39,19 @@ public sealed record JobResponse(
         j.Id, j.Name, j.Kind, j.Status.Name(), j.Phase, j.Step, j.TotalSteps, j.Queue, j.BaseModelId, j.DatasetId, j.SweepId,
         j.Seed, j.Attempts, j.CreatedAt, j.StartedAt, j.FinishedAt,
         j.ErrorCode is null ? null : new JobError(j.ErrorCode, j.ErrorMessage ?? ""),
-        JsonNode.Parse(j.Spec), j.Result is null ? null : JsonNode.Parse(j.Result));
+        ClientSpec(j.Spec), j.Result is null ? null : JsonNode.Parse(j.Result));
+
+    /// <summary>
+    /// The spec as the client gave it (with its defaults and seed). The model and dataset are named by the job's
+    /// <c>base_model</c> and <c>dataset</c> ids; paths on a node are never shown (jobs stored before carried them here).
+    /// </summary>
+    private static JsonNode ClientSpec(string stored)
+    {
+        var spec = JsonNode.Parse(stored)!.AsObject();
+        spec.Remove("init_weights");
+        spec.Remove("dataset");
+        return spec;
+    }
 }
 
 /// <summary>One event of a job's timeline.</summary>
@@ -54,8 +66,8 @@ public sealed record MetricSeries(string Name, long[] Steps, double[] Values);
 /// <summary>A checkpoint a job wrote, with the formats it can be downloaded in.</summary>
 public sealed record CheckpointResponse(long Step, string Phase, long SizeBytes, string Sha256, DateTimeOffset CreatedAt, string[] Formats);
 
-/// <summary>A page of a list.</summary>
-public sealed record ListResponse<T>(IReadOnlyList<T> Data, bool HasMore)
+/// <summary>A page of a list; when <c>has_more</c>, <c>next</c> is the cursor of the following page (<c>?cursor=</c>).</summary>
+public sealed record ListResponse<T>(IReadOnlyList<T> Data, bool HasMore, string? Next = null)
 {
     public string Object => "list";
 }

@@ -6,7 +6,11 @@ using TpcCma.Service.Persistence;
 
 namespace TpcCma.Service.Api;
 
-/// <summary>Turns a bound request's resource ids into the locations the trainer reads; unknown or foreign ids are 404.</summary>
+/// <summary>
+/// Checks that a bound request's resource ids name a model and a dataset this key may use (unknown or foreign ids are
+/// 404). The stored spec names them by id only: the worker that runs the job resolves where they are on its node
+/// (<see cref="Jobs.JobRuns"/>).
+/// </summary>
 public static class JobReferences
 {
     public sealed record Resolution(JobDraft? Draft, ProblemHttpResult? Problem);
@@ -24,7 +28,7 @@ public static class JobReferences
         var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == datasetId, ct);
         if (dataset is null || !user.CanSee(dataset.OwnerKeyId)) return NotFound("dataset", "dataset", datasetId);
 
-        var spec = bound.Spec with { InitWeights = model?.Reference, Dataset = dataset.Location };
+        var spec = bound.Spec;
         var kind = JobRequestBinder.Kind(spec);
         var name = request.Name ?? $"{kind}-{dataset.Name}";
         return new Resolution(new JobDraft(name, kind, spec.ToJson(), request.Queue!, spec.Steps, spec.Seed, model?.Id, dataset.Id), null);

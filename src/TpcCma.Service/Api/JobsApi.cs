@@ -27,8 +27,10 @@ public static class JobsApi
             .WithSummary("Create and enqueue a job")
             .WithDescription("Validates the spec (every invalid field is listed), resolves base_model and dataset (404 when unknown) and queues the job. "
                 + "With an Idempotency-Key header a repeat returns the same job (200); the same key with a different body is 409.");
-        api.MapGet("/", List).WithSummary("List jobs, newest first");
-        api.MapGet("/{id:guid}", Get).WithSummary("A job: status, phase, step, error and result");
+        api.MapGet("/", List).WithSummary("List jobs, newest first")
+            .WithDescription("Pages of `limit` jobs (default 50, at most 500). When `has_more` is true, pass `next` as `?cursor=` for the next page.");
+        api.MapGet("/{id:guid}", Get).WithSummary("A job: status, phase, step, error and result")
+            .WithDescription("`spec` is the spec as submitted (with its defaults and seed); the model and dataset are named by the `base_model` and `dataset` ids, never by a path on a node.");
         api.MapPost("/{id:guid}/cancel", Cancel)
             .WithSummary("Cancel a job")
             .WithDescription("A queued job is cancelled at once; a running one stops within one training step, keeps its checkpoint and becomes cancelled.");
@@ -93,18 +95,21 @@ public static class JobsApi
         await db.SaveChangesAsync(CancellationToken.None);
     }
 
-    public static async Task<Ok<ListResponse<JobResponse>>> List(ClaimsPrincipal user, TrainingDb db, CancellationToken ct,
-        string? status = null, string? search = null, Guid? sweep = null, int limit = 50, DateTimeOffset? before = null)
+    public static async Task<Results<Ok<ListResponse<JobResponse>>, ValidationProblem>> List(ClaimsPrincipal user, TrainingDb db, CancellationToken ct,
+        string? status = null, string? search = null, Guid? sweep = null, int? limit = null, DateTimeOffset? before = null, string? cursor = null)
     {
-        limit = Math.Clamp(limit, 1, 500);
+        var (after, problem) = ListPaging.Parse(cursor);
+        if (problem is not null) return problem;
+        var take = ListPaging.Limit(limit);
         var query = db.Jobs.AsNoTracking();
         if (!user.IsAdmin()) query = query.Where(j => j.OwnerKeyId == user.KeyId());
         if (status is not null && Enum.TryParse<JobStatus>(status, ignoreCase: true, out var s)) query = query.Where(j => j.Status == s);
         if (!string.IsNullOrWhiteSpace(search)) query = query.Where(j => EF.Functions.ILike(j.Name, "%" + search + "%"));
         if (sweep is not null) query = query.Where(j => j.SweepId == sweep);
         if (before is not null) query = query.Where(j => j.CreatedAt < before);
-        var page = await query.OrderByDescending(j => j.CreatedAt).Take(limit + 1).ToListAsync(ct);
-        return TypedResults.Ok(new ListResponse<JobResponse>(page.Take(limit).Select(JobResponse.From).ToList(), page.Count > limit));
+        if (after is not null) query = query.Where(j => j.CreatedAt < after.CreatedAt || (j.CreatedAt == after.CreatedAt && j.Id.CompareTo(after.Id) < 0));
+        var rows = await query.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id).Take(take + 1).ToListAsync(ct);
+        return TypedResults.Ok(ListPaging.Page(rows, take, j => new ListPaging.Cursor(j.CreatedAt, j.Id), JobResponse.From));
     }
 
     public static async Task<Results<Ok<JobResponse>, NotFound<ProblemDetails>>> Get(Guid id, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)

@@ -25,18 +25,31 @@ public static class ModelsApi
         public string Reference { get; init; } = "";
     }
 
+    /// <summary>
+    /// A registered model. <c>reference</c> says what it was registered from, never a path on a node: <c>hf:ORG/NAME</c>,
+    /// the preset's name, the path relative to the data root, or <c>job:ID</c> for a finished job's model.
+    /// </summary>
     public sealed record ModelResponse(Guid Id, string Name, string Source, string Reference, Guid? Job, DateTimeOffset CreatedAt)
     {
         public string Object => "model";
 
-        public static ModelResponse From(ModelRecord m) => new(m.Id, m.Name, m.Source, m.Reference, m.JobId, m.CreatedAt);
+        public static ModelResponse From(ModelRecord m) => new(m.Id, m.Name, m.Source, PublicReference(m), m.JobId, m.CreatedAt);
+
+        private static string PublicReference(ModelRecord m) => m.Source switch
+        {
+            "job" => $"job:{m.JobId}",
+            // Imports stored with the node's absolute path (before references were kept node-free) show their name only.
+            "import" when Path.IsPathRooted(m.Reference) => Path.GetFileName(Path.TrimEndingDirectorySeparator(m.Reference)),
+            _ => m.Reference,
+        };
     }
 
     public static RouteGroupBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/models").WithTags("Models").RequireAuthorization();
         api.MapPost("/", Create).WithSummary("Import a model (hf:, preset:, or a path under the data root); it is loaded once to check it");
-        api.MapGet("/", List).WithSummary("List models, including those finished jobs registered");
+        api.MapGet("/", List).WithSummary("List models, including those finished jobs registered")
+            .WithDescription("Newest first, in pages of `limit` (default 50, at most 500); when `has_more`, pass `next` as `?cursor=`. `reference` is never a path on a node.");
         api.MapGet("/{id:guid}", Get).WithSummary("A model");
         return api;
     }
@@ -56,6 +69,8 @@ public static class ModelsApi
             };
             // Load once on a worker thread (TorchSharp scopes are per thread): refuse what a job could not load later.
             await Task.Run(async () => { using var _ = await ModelLoader.LoadAsync(reference, new ModelLoadOptions(Hub: hub.Options), ct); }, ct);
+            // An import is stored relative to the data root: each node resolves it under its own root when a job starts.
+            if (source == "import") reference = Path.GetRelativePath(Path.GetFullPath(options.DataRoot), reference);
         }
         catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or InvalidDataException or HttpRequestException or IOException)
         {
@@ -71,12 +86,17 @@ public static class ModelsApi
         return TypedResults.Created($"/v1/models/{record.Id}", ModelResponse.From(record));
     }
 
-    public static async Task<Ok<ListResponse<ModelResponse>>> List(ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
+    public static async Task<Results<Ok<ListResponse<ModelResponse>>, ValidationProblem>> List(ClaimsPrincipal user, TrainingDb db, CancellationToken ct,
+        int? limit = null, string? cursor = null)
     {
+        var (after, problem) = ListPaging.Parse(cursor);
+        if (problem is not null) return problem;
+        var take = ListPaging.Limit(limit);
         var query = db.Models.AsNoTracking();
         if (!user.IsAdmin()) query = query.Where(m => m.OwnerKeyId == user.KeyId());
-        var rows = await query.OrderByDescending(m => m.CreatedAt).Take(500).ToListAsync(ct);
-        return TypedResults.Ok(new ListResponse<ModelResponse>(rows.Select(ModelResponse.From).ToList(), false));
+        if (after is not null) query = query.Where(m => m.CreatedAt < after.CreatedAt || (m.CreatedAt == after.CreatedAt && m.Id.CompareTo(after.Id) < 0));
+        var rows = await query.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).Take(take + 1).ToListAsync(ct);
+        return TypedResults.Ok(ListPaging.Page(rows, take, m => new ListPaging.Cursor(m.CreatedAt, m.Id), ModelResponse.From));
     }
 
     public static async Task<Results<Ok<ModelResponse>, NotFound<ProblemDetails>>> Get(Guid id, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)

@@ -49,7 +49,8 @@ public static class SweepsApi
         var api = app.MapGroup("/v1/sweeps").WithTags("Sweeps").RequireAuthorization();
         api.MapPost("/", Create).Accepts<CreateSweepRequest>("application/json").ProducesValidationProblem()
             .WithSummary("Run one job per (alpha_target, seed) (default alphas 0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7) from the same base model, data and spec");
-        api.MapGet("/", List).WithSummary("List sweeps");
+        api.MapGet("/", List).WithSummary("List sweeps")
+            .WithDescription("Newest first, in pages of `limit` (default 50, at most 500); when `has_more`, pass `next` as `?cursor=`.");
         api.MapGet("/{id:guid}", Get).WithSummary("A sweep: its jobs and, per split, the rows, each model's mean and 95 % interval over seeds, reductions, and the R^2 fits with R^2(G_D) - R^2(G_R)");
         api.MapGet("/{id:guid}/results.json", Results).WithSummary("The sweep's finished rows, machine-readable: {dataset, seeds, alpha_targets, splits: {SPLIT: {rows}}}");
         return api;
@@ -114,15 +115,20 @@ public static class SweepsApi
         return TypedResults.Created($"/v1/sweeps/{sweep.Id}", Describe(sweep, jobs, ""));
     }
 
-    public static async Task<Ok<ListResponse<SweepResponse>>> List(ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
+    public static async Task<Results<Ok<ListResponse<SweepResponse>>, ValidationProblem>> List(ClaimsPrincipal user, TrainingDb db, CancellationToken ct,
+        int? limit = null, string? cursor = null)
     {
+        var (after, problem) = ListPaging.Parse(cursor);
+        if (problem is not null) return problem;
+        var take = ListPaging.Limit(limit);
         var query = db.Sweeps.AsNoTracking();
         if (!user.IsAdmin()) query = query.Where(s => s.OwnerKeyId == user.KeyId());
-        var sweeps = await query.OrderByDescending(s => s.CreatedAt).Take(100).ToListAsync(ct);
+        if (after is not null) query = query.Where(s => s.CreatedAt < after.CreatedAt || (s.CreatedAt == after.CreatedAt && s.Id.CompareTo(after.Id) < 0));
+        var sweeps = await query.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id).Take(take + 1).ToListAsync(ct);
         var ids = sweeps.Select(s => s.Id).ToList();
         var jobs = await db.Jobs.AsNoTracking().Where(j => j.SweepId != null && ids.Contains(j.SweepId.Value)).ToListAsync(ct);
-        return TypedResults.Ok(new ListResponse<SweepResponse>(
-            sweeps.Select(s => Describe(s, jobs.Where(j => j.SweepId == s.Id).ToList(), "", withReport: false)).ToList(), false));
+        return TypedResults.Ok(ListPaging.Page(sweeps, take, s => new ListPaging.Cursor(s.CreatedAt, s.Id),
+            s => Describe(s, jobs.Where(j => j.SweepId == s.Id).ToList(), "", withReport: false)));
     }
 
     public static async Task<Results<Ok<SweepResponse>, NotFound<ProblemDetails>>> Get(Guid id, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)

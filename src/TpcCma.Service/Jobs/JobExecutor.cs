@@ -45,6 +45,7 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
         var watcher = WatchForCancelAsync(jobId, cancel, lease.Lost);
         try
         {
+            // The spec names the model and data set by id; this node resolves where they are (its data root, its device).
             var spec = await DatabaseRetry.RunAsync(() => MarkRunningAsync(jobId, node, cancel.Token), log, jobId, cancel.Token);
             if (spec is null) return;   // cancelled between taking the lease and starting
             var request = new RunRequest(spec, outputDirectory, DeviceFor(options), hub.Options, MemoryCacheBytes: (long)options.LoaderMemoryCacheMiB << 20);
@@ -93,15 +94,26 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
     /// <returns>The spec to train, or null when the job was cancelled before it could start.</returns>
     private async Task<TrainingSpec?> MarkRunningAsync(Guid jobId, string node, CancellationToken ct)
     {
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        var job = await db.Jobs.FirstAsync(j => j.Id == jobId, ct);
-        if (job.Status.IsTerminal()) return null;
-        var spec = TrainingSpec.FromJson(job.Spec);
-        job.MarkRunning(DateTimeOffset.UtcNow);
-        db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = $"running on {node} (attempt {job.Attempts})", Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
-        await db.SaveChangesAsync(ct);
-        log.LogInformation("Job {JobId} ({Kind}) running on {Node}, attempt {Attempt}", jobId, job.Kind, node, job.Attempts);
-        return spec;
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var db = await dbs.CreateDbContextAsync(ct);
+            var job = await db.Jobs.FirstAsync(j => j.Id == jobId, ct);
+            if (job.Status.IsTerminal()) return null;
+            var (spec, run) = await JobRuns.ResolveAsync(db, job, paths, options, DeviceFor(options), ct);
+            job.MarkRunning(DateTimeOffset.UtcNow);
+            job.RecordRun(run);
+            db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = $"running on {node} (attempt {job.Attempts})", Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 10)
+            {
+                continue;   // the lease's heartbeat or a cancel changed the row meanwhile: apply to the fresh row
+            }
+            log.LogInformation("Job {JobId} ({Kind}) running on {Node}, attempt {Attempt}", jobId, job.Kind, node, job.Attempts);
+            return spec;
+        }
     }
 
     /// <summary>A cancel request arrives as the row's status; the trainer checks the token every step.</summary>

@@ -34,7 +34,8 @@ public static class JobOutcomes
                 db.Models.Add(new ModelRecord
                 {
                     Id = Guid.CreateVersion7(), OwnerKeyId = job.OwnerKeyId, Name = job.Name, Source = "job",
-                    Reference = Path.Combine(result.FinalModelDirectory, CheckpointStore.WeightsFile), JobId = jobId, CreatedAt = now,
+                    // An artifact key, not this node's path: the node that uses it as a base model resolves it.
+                    Reference = paths.KeyOf(Path.Combine(result.FinalModelDirectory, CheckpointStore.WeightsFile)), JobId = jobId, CreatedAt = now,
                 });
             }
             db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = "succeeded", Step = job.Step, CreatedAt = now });

@@ -32,10 +32,14 @@ public sealed class JobReconciler(IDbContextFactory<TrainingDb> dbs, IBackground
                 await ReconcileOnceAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
-            catch (Exception ex) when (DatabaseRetry.IsTransient(ex) || ex is Npgsql.PostgresException { SqlState: "42P01" })
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                // The database is restarting, or Hangfire's schema is not created yet: look again next period.
-                log.LogWarning("Reconciling jobs failed, retrying in {Period}: {Message}", settings.ReconcileEvery, ex.Message);
+                // The database restarting (any of the errors a dropped connection gives), Hangfire's schema not created
+                // yet, or a bug: none of them may stop the host, whose other work goes on. Look again next period.
+                if (DatabaseRetry.IsTransient(ex) || ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+                    log.LogWarning("Reconciling jobs failed, retrying in {Period}: {Message}", settings.ReconcileEvery, ex.Message);
+                else
+                    log.LogError(ex, "Reconciling jobs failed, retrying in {Period}", settings.ReconcileEvery);
             }
         } while (await timer.WaitForNextTickAsync(stoppingToken));
     }
@@ -48,14 +52,15 @@ public sealed class JobReconciler(IDbContextFactory<TrainingDb> dbs, IBackground
         var now = DateTimeOffset.UtcNow;
         var enqueuedBefore = now - settings.EnqueueGrace;
         var silentSince = now - settings.DeadAfter;
-        // Candidates: not ended, not held by a live lease, and with nothing in Hangfire that will run them.
+        // Candidates: not ended, not held by a live lease, and with nothing in Hangfire that will run them. Silence is
+        // counted from the database server's start at the earliest: while it was down no holder could heartbeat.
         var stranded = await db.Database.SqlQuery<StrandedJob>($"""
             SELECT t."Id" AS "Id", h.statename AS "HangfireState"
             FROM jobs t
             LEFT JOIN hangfire.job h ON h.id = CASE WHEN t."HangfireJobId" ~ '^[0-9]+$' THEN t."HangfireJobId"::bigint END
             LEFT JOIN hangfire.state s ON s.id = h.stateid
             WHERE t."Status" IN ('Queued', 'Running', 'Cancelling')
-              AND (t."LeaseExpiresAt" IS NULL OR t."LeaseExpiresAt" < {now})
+              AND (t."LeaseExpiresAt" IS NULL OR GREATEST(t."LeaseExpiresAt", pg_postmaster_start_time() + {settings.DeadAfter}) < {now})
               AND (t."Status" = 'Cancelling'
                 OR (h.id IS NULL AND (t."Status" <> 'Queued' OR t."CreatedAt" < {enqueuedBefore}))
                 OR h.statename IN ('Succeeded', 'Failed', 'Deleted')

@@ -36,6 +36,11 @@ public sealed class TrainingJob
     /// <summary>Final report (jsonb) of a succeeded job.</summary>
     public string? Result { get; private set; }
     public string? HangfireJobId { get; private set; }
+    /// <summary>
+    /// What the worker resolved the spec to on its node (jsonb: model and dataset paths, device, node), kept apart from
+    /// the user's spec and never shown to clients: paths are a node's business.
+    /// </summary>
+    public string? Run { get; private set; }
     /// <summary>The worker that holds the job; a second start of the same job elsewhere waits for the lease to lapse.</summary>
     public string? LeaseOwner { get; private set; }
     public DateTimeOffset? LeaseExpiresAt { get; private set; }
@@ -100,6 +105,8 @@ public sealed class TrainingJob
         if (Status == JobStatus.Queued) Status = JobStatus.Running;
         StartedAt ??= now;
     }
+
+    public void RecordRun(string run) => Run = run;
 
     public void ReportProgress(long step, string? phase)
     {

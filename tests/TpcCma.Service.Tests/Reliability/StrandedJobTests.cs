@@ -2,7 +2,14 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using TpcCma.Service.Hosting;
+using TpcCma.Service.Jobs;
+using TpcCma.Service.Persistence;
 using TpcCma.Service.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -123,6 +130,46 @@ public sealed class StrandedJobTests(ITestOutputHelper output) : IAsyncLifetime
         var events = await FaultJobs.EventsAsync(deployment.Client, id);
         Assert.Empty(events.OfKind("requeued"));
         Assert.Equal(["queued", "running", "failed"], FaultJobs.Statuses(events));
+    }
+
+    [Fact]
+    public async Task ReconcilersOnSeveralNodesAtOnce_EnqueueEachStrandedJobExactlyOnce()
+    {
+        const int Jobs = 12;
+        for (var i = 0; i < Jobs; i++) await deployment.SubmitAsync(Steps, checkpointEvery: 20);
+        // As after as many crashes between storing a job and enqueueing it: no Hangfire job, stored a minute ago.
+        await ExecuteAsync("""
+            UPDATE jobs SET "HangfireJobId" = NULL, "CreatedAt" = now() - interval '1 minute';
+            DELETE FROM hangfire.jobqueue; DELETE FROM hangfire.job;
+            """);
+
+        // Three reconcilers race (and the in-process API's own may join in); no worker takes the jobs meanwhile.
+        var services = deployment.Stack.Api.Services;
+        var reconcilers = Enumerable.Range(0, 3).Select(_ => new JobReconciler(
+            services.GetRequiredService<IDbContextFactory<TrainingDb>>(), services.GetRequiredService<IBackgroundJobClient>(),
+            new LeaseSettings(), NullLogger<JobReconciler>.Instance)).ToList();
+        var handled = await Task.WhenAll(reconcilers.Select(r => Task.Run(() => r.ReconcileOnceAsync(CancellationToken.None))));
+        output.WriteLine($"handed over by each reconciler: {string.Join(", ", handled)}");
+
+        await using var connection = new NpgsqlConnection(deployment.Stack.ConnectionString);
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand("""
+            SELECT (SELECT count(*) FROM hangfire.job),
+                   (SELECT count(DISTINCT t."HangfireJobId") FROM jobs t JOIN hangfire.job h ON h.id::text = t."HangfireJobId" AND h.statename = 'Enqueued'),
+                   (SELECT count(*) FROM job_events WHERE "Kind" = 'requeued'),
+                   (SELECT count(DISTINCT "JobId") FROM job_events WHERE "Kind" = 'requeued')
+            """, connection);
+        await using var row = await query.ExecuteReaderAsync();
+        Assert.True(await row.ReadAsync());
+        Assert.Equal((Jobs, Jobs, Jobs, Jobs), (row.GetInt64(0), row.GetInt64(1), row.GetInt64(2), row.GetInt64(3)));
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(deployment.Stack.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     private sealed record Recovery(TimeSpan HandedOver, TimeSpan Training);

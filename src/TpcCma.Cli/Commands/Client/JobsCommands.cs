@@ -11,7 +11,7 @@ public static class JobsCommands
             $"FILE [--wait] [--follow] [--timeout SECONDS] {PollRetry.Usage} [--idempotency-key KEY]", Submit, "wait", "follow"),
         ClientCommand.Create("jobs wait", WaitSummary, $"ID [--follow] [--timeout SECONDS] {PollRetry.Usage}", Wait, "follow"),
         ClientCommand.Create("jobs get", "Show a job", "ID", Get),
-        ClientCommand.Create("jobs list", "List jobs, newest first", "[--status STATUS] [--search TEXT] [--sweep ID] [--limit N]", List),
+        ClientCommand.Create("jobs list", "List jobs, newest first", "[--status STATUS] [--search TEXT] [--sweep ID] [--limit N] [--page-size N]", List),
         ClientCommand.Create("jobs cancel", "Cancel a job", "ID", Cancel),
         ClientCommand.Create("jobs events", "A job's timeline", "ID [--after EVENT_ID]", Events),
         ClientCommand.Create("jobs metrics", "A job's curves (last value of each, or every point with --output json)", "ID [--names a,b] [--since-step N]", Metrics),
@@ -66,15 +66,32 @@ public static class JobsCommands
         return ExitCodes.Ok;
     }
 
+    /// <summary>The newest <c>--limit</c> jobs (default 50), read in pages of <c>--page-size</c> (default and most 500) that are followed by their <c>next</c> cursor.</summary>
     private static async Task<int> List(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
     {
-        var query = new List<string> { $"limit={args.Int("limit", 50)}" };
+        var wanted = args.Int("limit", 50);
+        var pageSize = args.Int("page-size", 500);
+        if (wanted < 1) throw new CliUsageException("--limit must be at least 1");
+        if (pageSize is < 1 or > 500) throw new CliUsageException("--page-size must be 1 to 500");
+        var filters = new List<string>();
         foreach (var name in new[] { "status", "search", "sweep" })
-            if (args.Optional(name) is { } value) query.Add($"{name}={Uri.EscapeDataString(value)}");
+            if (args.Optional(name) is { } value) filters.Add($"{name}={Uri.EscapeDataString(value)}");
         ClientCommand.RejectUnknown(args);
-        var page = await client.GetAsync($"/v1/jobs?{string.Join('&', query)}", ct);
-        output.Document(page, () => output.Table(["id", "name", "status", "phase", "step", "created"],
-            (page["data"]?.AsArray() ?? []).Select(j => (IReadOnlyList<string>)[
+        var jobs = new JsonArray();
+        string? cursor = null;
+        var more = false;
+        do
+        {
+            var query = new List<string>(filters) { $"limit={Math.Min(wanted - jobs.Count, pageSize)}" };
+            if (cursor is not null) query.Add($"cursor={Uri.EscapeDataString(cursor)}");
+            var page = await client.GetAsync($"/v1/jobs?{string.Join('&', query)}", ct);
+            foreach (var job in page["data"]?.AsArray() ?? []) jobs.Add(job!.DeepClone());
+            more = page["has_more"]?.GetValue<bool>() == true;
+            cursor = page["next"]?.GetValue<string>();
+        } while (more && cursor is not null && jobs.Count < wanted);
+        var list = new JsonObject { ["object"] = "list", ["data"] = jobs, ["has_more"] = more, ["next"] = cursor };
+        output.Document(list, () => output.Table(["id", "name", "status", "phase", "step", "created"],
+            jobs.Select(j => (IReadOnlyList<string>)[
                 ClientOutput.Text(j!["id"]), ClientOutput.Text(j["name"]), ClientOutput.Text(j["status"]), ClientOutput.Text(j["phase"]),
                 $"{j["step"]}/{j["total_steps"]}", ClientOutput.Text(j["created_at"])])));
         return ExitCodes.Ok;

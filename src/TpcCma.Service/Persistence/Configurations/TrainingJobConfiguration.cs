@@ -14,6 +14,7 @@ public sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Training
         job.Property(j => j.Queue).HasMaxLength(64);
         job.Property(j => j.Spec).HasColumnType("jsonb");
         job.Property(j => j.Result).HasColumnType("jsonb");
+        job.Property(j => j.Run).HasColumnType("jsonb");
         job.Property(j => j.Status).HasConversion<string>().HasMaxLength(16);
         job.Property(j => j.Phase).HasMaxLength(32);
         job.Property(j => j.IdempotencyKey).HasMaxLength(200);

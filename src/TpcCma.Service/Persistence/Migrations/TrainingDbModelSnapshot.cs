@@ -337,6 +337,9 @@ namespace TpcCma.Service.Persistence.Migrations
                     b.Property<string>("Result")
                         .HasColumnType("jsonb");
 
+                    b.Property<string>("Run")
+                        .HasColumnType("jsonb");
+
                     b.Property<long>("Seed")
                         .HasColumnType("bigint");
 
