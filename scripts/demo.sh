@@ -3,8 +3,8 @@
 #   provision -> build -> PostgreSQL -> service (API + worker in one process) -> register data ->
 #   pre-train a small base CLIP with a CLIP-like modality gap -> alpha_target sweep (0, 0.05, 0.5) ->
 #   paper-style table (gaps and reductions, zero-shot accuracy, joint-clustering ARI, captioning CIDEr-D,
-#   base and mean-centered base, R^2 analysis), for the emoji data and for synthetic shapes (and, with
-#   --data icons, for the open-licence icon sets of @iconify/json, imported with `tpccma datasets import-icons`).
+#   base and mean-centered base, R^2 analysis), for the open-licence icon sets of @iconify/json (imported with
+#   `tpccma datasets import-icons`), then for the emoji data and for synthetic shapes.
 # Usage: scripts/demo.sh [--long] [--full] [--data all|icons|emoji|shapes|both] [--seeds "1 2 3"] [--alphas "0,0.05,0.5"].
 #   --seeds runs every alpha_target with each seed (intervals over seeds in the tables); --full is the whole protocol
 #   of docs/RESULTS.md: the --long budgets, five seeds and the default alpha grid (0 .. 0.7, eight values).
@@ -12,7 +12,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-long=0; data=both; seeds=""; alphas="0, 0.05, 0.5"
+long=0; data=all; seeds=""; alphas="0, 0.05, 0.5"
 while [ $# -gt 0 ]; do
   case "$1" in
     --long) long=1 ;;
@@ -99,9 +99,12 @@ if [ "$data" = icons ] || [ "$data" = all ]; then
   # Imported by the CLI (the SVG renderer is not part of the service) into the data root, registered by path.
   # The first import fetches @iconify/json once (npm, 104 MB) and draws ~14k icons; later ones draw nothing.
   icons_rel=icons/s48-n10-k100
-  tpccma datasets import-icons --out "$root/.local/data/$icons_rel" --size 48 --min-sets 10 --classes 100
-  run_dataset icons "{\"name\": \"icons\", \"path\": \"$icons_rel\"}" "$icons_steps" tiny 128 1e-3 \
-    ' "augmentation": {"min_scale": 0.7, "max_scale": 1.0, "horizontal_flip": false},'
+  if tpccma datasets import-icons --out "$root/.local/data/$icons_rel" --size 48 --min-sets 10 --classes 100; then
+    run_dataset icons "{\"name\": \"icons\", \"path\": \"$icons_rel\"}" "$icons_steps" tiny 128 1e-3 \
+      ' "augmentation": {"min_scale": 0.7, "max_scale": 1.0, "horizontal_flip": false},'
+  else
+    echo "!! the icon sets could not be imported (is the npm registry reachable?): going on without them"
+  fi
 fi
 if [ "$data" = emoji ] || [ "$data" = both ] || [ "$data" = all ]; then
   if ! run_dataset emoji '{"name": "emoji", "builtin": {"kind": "emoji", "train_style": "twitter", "eval_style": "google", "emoji_labels": "category"}}' "$emoji_steps"; then
