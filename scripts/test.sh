@@ -24,6 +24,9 @@ passed=0; failed=0
 # The deployment files (compose, Kubernetes, Dockerfiles) are checked without an engine: one test.
 echo "== deployment files"
 if "$root/scripts/check-deploy.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+# The result tables of docs/RESULTS.md are generated from docs/results/*.json: one test that they still agree.
+echo "== docs/RESULTS.md tables against docs/results"
+if python3 "$root/scripts/render_results.py" --check; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 
 # Counts come from the test results files; every skipped test is listed with its reason, so a skip is never silent.
 read -r p f s < <(python3 "$root/scripts/trx_summary.py" "$results")
