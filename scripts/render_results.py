@@ -3,27 +3,62 @@
 
 Every block between a line `<!-- generated: FILE NAME [SPLIT] -->` and the next `<!-- end generated -->` is
 replaced by `scripts/sweep_table.py docs/results/FILE NAME` (only SPLIT's tables when one is named), so the tables
-always say what the files say. Prose outside the
-blocks is left alone. `--check` exits 1 when the document is not current (nothing is written).
+always say what the files say. FILE may name several results files joined by `+`: sweeps run from the same base
+on the same data (say, an alpha grid completed by a second sweep) are read as one, each seed's `base` and
+`base_centered` rows once (they must agree). Prose outside the blocks is left alone. `--check` exits 1 when the document is not current (nothing is written).
 
 Usage: render_results.py [--check]
 """
 import os
 import re
+import json
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "RESULTS.md")
 BLOCK = re.compile(r"(<!-- generated: (\S+) (\S+)(?: (\S+))? -->\n)(.*?)(<!-- end generated -->)", re.S)
 
 
-def table(file, name, split=None):
+def load(file):
     path = os.path.join(ROOT, "docs", "results", file)
     if not os.path.exists(path):
         sys.exit(f"render_results: {path} does not exist (named in docs/RESULTS.md)")
-    out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "sweep_table.py"), path, name],
-                         check=True, capture_output=True, text=True).stdout
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def merged(files):
+    """One results document from several sweeps of the same base and data."""
+    docs = [load(f) for f in files]
+    if len({d["dataset"] for d in docs}) != 1:
+        sys.exit(f"render_results: {'+'.join(files)} are sweeps of different data sets")
+    out = {"dataset": docs[0]["dataset"], "seeds": sorted({s for d in docs for s in d["seeds"]}),
+           "alpha_targets": sorted({a for d in docs for a in d["alpha_targets"]}), "splits": {}}
+    for d in docs:
+        for split, body in d["splits"].items():
+            rows = out["splits"].setdefault(split, {"rows": []})["rows"]
+            for row in body["rows"]:
+                if row["model"] != "align":
+                    twin = next((r for r in rows if r["model"] == row["model"] and r["seed"] == row["seed"]), None)
+                    if twin is not None:
+                        if twin["metrics"] != row["metrics"]:
+                            sys.exit(f"render_results: the {row['model']} rows of seed {row['seed']} differ between {'+'.join(files)}: not the same base")
+                        continue
+                rows.append(row)
+    return out
+
+
+def table(file, name, split=None):
+    files = file.split("+")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as tmp:
+        json.dump(merged(files) if len(files) > 1 else load(file), tmp)
+    try:
+        out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "sweep_table.py"), tmp.name, name],
+                             check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(tmp.name)
     # The file's own title is replaced by the section heading around the block; split headings go one level down.
     lines = [l for l in out.splitlines() if not l.startswith("## ")]
     if split:
