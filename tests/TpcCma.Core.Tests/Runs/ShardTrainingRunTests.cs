@@ -3,6 +3,9 @@ using TpcCma.Core.Tests.Training;
 using TpcCma.Data.Shards;
 using TpcCma.Data.Sources;
 using TpcCma.Evaluation;
+using TpcCma.Model;
+using TpcCma.Tokenization;
+using TorchSharp;
 using TpcCma.Runs;
 using TpcCma.Training;
 
@@ -15,14 +18,20 @@ public sealed class ShardTrainingRunTests : IDisposable
     private readonly string root = Directory.CreateTempSubdirectory("tpccma-shard-run-").FullName;
     private readonly string shards;
     private readonly string weights;
+    private readonly string tokenizer;
 
     public ShardTrainingRunTests()
     {
         // 40 pairs, 20 % in split test (by hash), 6 to a shard: train and test samples are spread over all 7 shards.
         shards = Path.Combine(root, "shards");
-        ShardConversion.WriteSynthetic(shards, new SyntheticShapesOptions(Count: 40, Size: 16, Seed: 3), shardSize: 6);
+        var options = new SyntheticShapesOptions(Count: 40, Size: 16, Seed: 3);
+        ShardConversion.WriteSynthetic(shards, options, shardSize: 6);
+        tokenizer = Path.Combine(root, "tokenizer");
+        var bpe = ClipBpeTrainer.Train(Enumerable.Range(0, 40).SelectMany(i => SyntheticShapes.Draw(i, options).Captions), vocabSize: 600);
+        bpe.Save(tokenizer);
         weights = Path.Combine(root, "micro.safetensors");
-        using var model = TrainerFixtures.Model(21);
+        torch.manual_seed(21);
+        using var model = new ClipModel(TrainerFixtures.MicroConfig with { VocabSize = bpe.VocabSize });
         OpenClipCheckpoint.Save(model, weights);
     }
 
@@ -30,7 +39,7 @@ public sealed class ShardTrainingRunTests : IDisposable
 
     private TrainingSpec Spec(int steps, bool evaluate) => TrainerFixtures.Spec(steps) with
     {
-        InitWeights = weights, Dataset = shards, CheckpointEvery = 4,
+        InitWeights = weights, Tokenizer = tokenizer, Dataset = shards, CheckpointEvery = 4,
         Eval = new EvalSpec { Enabled = evaluate, Captioning = false, AtPhaseBoundaries = false, TrainSample = 8 },
     };
 
