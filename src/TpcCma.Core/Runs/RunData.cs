@@ -1,4 +1,5 @@
 using TpcCma.Data;
+using TpcCma.Data.Shards;
 
 namespace TpcCma.Runs;
 
@@ -11,7 +12,17 @@ public sealed record RunData(ImageTextDataset Train, ImageTextDataset HeldOut, s
     /// <summary>Held-out splits besides <see cref="HeldOut"/>, by name.</summary>
     public IReadOnlyList<(string Name, ImageTextDataset Data)> OtherHeldOut { get; init; } = [];
 
-    private static readonly string[] HeldOutNames = ["test", "val", "validation", "eval"];
+    /// <summary>For a shard data set, the training split the loader streams (<see cref="Train"/> then holds only a bounded head of it).</summary>
+    public ShardTraining? Shards { get; init; }
+
+    internal static readonly string[] HeldOutNames = ["test", "val", "validation", "eval"];
+
+    /// <summary>
+    /// Opens a registered data set of any format; a shard list or shard descriptor is opened with
+    /// <see cref="ShardRunData.Open"/>, its evaluation splits copied into <paramref name="shardWorkDirectory"/>.
+    /// </summary>
+    public static RunData Open(string location, string trainSplit, ShardSources? sources, string shardWorkDirectory, CancellationToken ct = default) =>
+        ShardSet.IsShardSet(location) ? ShardRunData.Open(location, trainSplit, sources, shardWorkDirectory, ct) : Open(location, trainSplit);
 
     /// <summary>Opens an already-registered dataset: existence checks only, validation happened at registration.</summary>
     public static RunData Open(string location, string trainSplit = "train")

@@ -1,5 +1,6 @@
 using TpcCma.Checkpoints;
 using TpcCma.Data;
+using TpcCma.Data.Shards;
 using TpcCma.Model;
 using TpcCma.Training;
 
@@ -13,15 +14,20 @@ namespace TpcCma.Runs;
 /// run on the same folder resumes from its newest checkpoint.</param>
 /// <param name="LoaderWorkers">Image decode threads; the data loader keeps ahead of the trainer with 2 on this size of model.</param>
 /// <param name="MemoryCacheBytes">Byte budget of the loader's in-memory cache of preprocessed images (0 turns it off).</param>
+/// <param name="ShardSources">Readers for shard locations beyond local files (the service adds <c>s3://</c>); null: local files only.</param>
 public sealed record RunRequest(
     TrainingSpec Spec,
     string OutputDirectory,
     DeviceOptions? Device = null,
     HubOptions? Hub = null,
     int LoaderWorkers = 2,
-    long MemoryCacheBytes = LoaderOptions.DefaultMemoryCacheBytes)
+    long MemoryCacheBytes = LoaderOptions.DefaultMemoryCacheBytes,
+    ShardSources? ShardSources = null)
 {
     public string CheckpointDirectory => Path.Combine(OutputDirectory, "checkpoints");
     public string TokenizerDirectory => Path.Combine(OutputDirectory, "tokenizer");
     public string ReportDirectory => Path.Combine(OutputDirectory, "reports");
+
+    /// <summary>Where a shard data set's evaluation splits are copied as image files (rewritten on every start).</summary>
+    public string ShardEvalDirectory => Path.Combine(OutputDirectory, "shard-eval");
 }

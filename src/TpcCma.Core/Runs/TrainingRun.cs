@@ -1,5 +1,6 @@
 using TpcCma.Checkpoints;
 using TpcCma.Data;
+using TpcCma.Data.Shards;
 using TpcCma.Model;
 using TpcCma.Tokenization;
 using TpcCma.Training;
@@ -30,21 +31,28 @@ public static class TrainingRun
     public static RunResult Execute(RunRequest request, IRunObserver observer, CancellationToken ct)
     {
         var spec = request.Spec;
-        var data = RunData.Open(spec.Dataset ?? throw new ArgumentException("the spec names no dataset"), spec.TrainSplit);
-        if (data.Train.Samples.Count < spec.BatchSize)
-            throw new ArgumentException($"the training split has {data.Train.Samples.Count} samples, fewer than batch_size {spec.BatchSize}");
+        var data = RunData.Open(spec.Dataset ?? throw new ArgumentException("the spec names no dataset"), spec.TrainSplit,
+            request.ShardSources, request.ShardEvalDirectory, ct);
+        // Shards: the loader streams the whole training split; data.Train holds only the evaluator's bounded head of it.
+        var trainCount = data.Shards?.Samples ?? data.Train.Samples.Count;
+        if (trainCount < spec.BatchSize)
+            throw new ArgumentException($"the training split has {trainCount} samples, fewer than batch_size {spec.BatchSize}");
 
         manual_seed(spec.Seed);   // random initialisation (pre-training) is part of what the seed fixes
-        using var loaded = LoadModel(request, data.Train);
+        using var loaded = LoadModel(request, data.Shards is { } captionShards ? captionShards.Captions(ct) : data.Train.Samples.SelectMany(s => s.Captions));
         var tokenizer = loaded.RequireTokenizer();
         tokenizer.Save(request.TokenizerDirectory);
         var config = loaded.Config;
         var processor = new ClipImageProcessor(ImageProcessorConfig.For(config));
         // Preprocessed images are kept in memory up to the budget: later epochs skip decoding those, memory stays bounded.
-        var loader = new ImageTextLoader(data.Train, processor, new LoaderOptions(
+        var loaderOptions = new LoaderOptions(
             spec.BatchSize, Seed: unchecked((int)spec.Seed), DropLast: true, Workers: request.LoaderWorkers,
             CacheInMemory: spec.Augmentation is null && request.MemoryCacheBytes > 0, MemoryCacheBytes: request.MemoryCacheBytes,
-            Augmentation: spec.Augmentation));
+            Augmentation: spec.Augmentation);
+        // Bad samples were left out at registration's policy; a run skips (and counts) any the loader still meets.
+        IBatchLoader loader = data.Shards is { } shards
+            ? new ShardedLoader(shards.Set, processor, loaderOptions, new ShardLoaderOptions(Split: shards.Split, Policy: ValidationPolicy.Skip), shards.Scan)
+            : new ImageTextLoader(data.Train, processor, loaderOptions);
         var device = request.Device ?? DeviceOptions.Cpu;
         var autocast = device.AutocastFor(spec.Precision);   // training and evaluation alike
         var evaluator = spec.Eval.Enabled || spec.Kind == JobKind.Evaluate ? new RunEvaluator(loaded.Model, tokenizer, processor, data, spec.Eval, spec.Seed, autocast) : null;
@@ -54,7 +62,7 @@ public static class TrainingRun
             // Evaluation only: the base model and its mean-centered baseline, nothing trained or written.
             evaluating.Evaluate(0, "base", captioning: true);
             evaluating.Evaluate(0, "base_centered", captioning: true, centered: true);
-            return new RunResult(new TrainingResult(0, [], null, null), null, data.Train.Samples.Count, data.HeldOut.Samples.Count) { Evaluations = evaluating.Stored() };
+            return new RunResult(new TrainingResult(0, [], null, null), null, trainCount, data.HeldOut.Samples.Count) { Evaluations = evaluating.Stored() };
         }
         using var batches = new LoaderBatchSource(loader, tokenizer, config.ContextLength);
         using var trainer = new Trainer(spec, loaded.Model, batches, request.CheckpointDirectory, evaluating, device);
@@ -74,14 +82,18 @@ public static class TrainingRun
         tokenizer.Save(final);
         // float32 whatever the job's precision: the fingerprint is what other loaders' float32 embeddings are checked against.
         var fingerprint = EmbeddingFingerprint.Compute(new ModelEmbedder(loaded.Model, tokenizer, processor), data.HeldOut, data.HeldOutName);
-        return new RunResult(result, final, data.Train.Samples.Count, data.HeldOut.Samples.Count)
+        return new RunResult(result, final, trainCount, data.HeldOut.Samples.Count)
         {
             Evaluations = evaluating.Stored(), FinalEmbeddings = fingerprint,
         };
     }
 
     /// <summary>The base model, or for pre-training a preset with a tokenizer learned from the training captions.</summary>
-    public static LoadedModel LoadModel(RunRequest request, ImageTextDataset train)
+    public static LoadedModel LoadModel(RunRequest request, ImageTextDataset train) =>
+        LoadModel(request, train.Samples.SelectMany(s => s.Captions));
+
+    /// <param name="trainCaptions">Read only when a tokenizer has to be learned (pre-training from scratch).</param>
+    public static LoadedModel LoadModel(RunRequest request, IEnumerable<string> trainCaptions)
     {
         var spec = request.Spec;
         var options = new ModelLoadOptions(Device: request.Device, Hub: request.Hub);
@@ -91,8 +103,7 @@ public static class TrainingRun
         if (!Directory.Exists(request.TokenizerDirectory))
         {
             // Learned once; a resumed run reads it back so the vocabulary cannot drift.
-            var captions = train.Samples.SelectMany(s => s.Captions);
-            ClipBpeTrainer.Train(captions, PretrainVocabSize).Save(request.TokenizerDirectory);
+            ClipBpeTrainer.Train(trainCaptions, PretrainVocabSize).Save(request.TokenizerDirectory);
         }
         return ModelLoader.Load(spec.Model, options with { TokenizerPath = request.TokenizerDirectory });
     }
