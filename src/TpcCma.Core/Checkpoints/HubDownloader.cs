@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 
 namespace TpcCma.Checkpoints;
@@ -44,9 +43,9 @@ public sealed partial class HubDownloader(HubOptions options, HttpClient? http =
     {
         var target = Path.Combine(folder, file);
         if (File.Exists(target)) return;
-        var part = target + ".part";
+        var part = RangeDownload.PartPath(target);
         var url = new Uri(options.BaseUrl, $"{Uri.EscapeDataString(reference.Organisation)}/{Uri.EscapeDataString(reference.Name)}/resolve/{Uri.EscapeDataString(reference.Revision)}/{file}");
-        var offset = File.Exists(part) ? new FileInfo(part).Length : 0;
+        var offset = RangeDownload.ExistingLength(part);
 
         var response = await SendAsync(url, offset, ct);
         if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
@@ -61,16 +60,12 @@ public sealed partial class HubDownloader(HubOptions options, HttpClient? http =
         if (response.StatusCode == HttpStatusCode.NotFound && !required) return;
         if (!response.IsSuccessStatusCode)
             throw new HttpRequestException($"{reference}: {file} could not be fetched from {url} ({(int)response.StatusCode} {response.ReasonPhrase})", null, response.StatusCode);
-        var resumed = response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange?.From == offset;
         var expectedSha = Sha256Of(response);
-
-        await using (var output = new FileStream(part, resumed ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-        await using (var body = await response.Content.ReadAsStreamAsync(ct))
-            await body.CopyToAsync(output, 1 << 20, ct);
+        await RangeDownload.WriteBodyAsync(response, part, offset, progress: null, ct);
 
         if (expectedSha is not null)
         {
-            var actual = await HashAsync(part, ct);
+            var actual = await RangeDownload.Sha256Async(part, ct);
             if (!string.Equals(actual, expectedSha, StringComparison.OrdinalIgnoreCase))
             {
                 File.Delete(part);
@@ -89,7 +84,7 @@ public sealed partial class HubDownloader(HubOptions options, HttpClient? http =
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
             if (options.Token is { Length: > 0 } token && url.Host == options.BaseUrl.Host)
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            if (offset > 0) request.Headers.Range = new RangeHeaderValue(offset, null);
+            RangeDownload.RequestFrom(request, offset);
             var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             if ((int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is { } location)
             {
@@ -115,12 +110,6 @@ public sealed partial class HubDownloader(HubOptions options, HttpClient? http =
         if (response.Headers.TryGetValues("X-Linked-Etag", out var linked)) candidates.AddRange(linked);
         if (response.Headers.ETag is { } etag) candidates.Add(etag.Tag);
         return candidates.Select(c => Sha256Pattern().Match(c)).FirstOrDefault(m => m.Success)?.Groups[1].Value;
-    }
-
-    private static async Task<string> HashAsync(string path, CancellationToken ct)
-    {
-        await using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
     }
 
     [GeneratedRegex(@"^(?:W/)?""?([0-9a-fA-F]{64})""?$")]

@@ -49,6 +49,10 @@ public sealed class ClipModel : nn.Module<Tensor, Tensor, ClipOutput>
     /// <summary>L2-normalised features of both towers and the clamped logit scale.</summary>
     public override ClipOutput forward(Tensor pixels, Tensor ids)
     {
+        // The model's modules keep their own scopes (an exception to one scope per step): measured on the micro
+        // CLIP, a no_grad forward then leaves 3 tensors live in the caller's scope instead of 107, and a training
+        // step 8 instead of 112 before backward, for the same 442 tensors made per step. Encoding many batches
+        // under no_grad holds only the embeddings, not every block's activations (ModelScopeTests).
         using var scope = NewDisposeScope();
         var image = nn.functional.normalize(encode_image(pixels), p: 2, dim: -1);
         var text = nn.functional.normalize(encode_text(ids), p: 2, dim: -1);

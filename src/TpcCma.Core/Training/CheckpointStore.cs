@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using TorchSharp.Modules;
 using TpcCma.Checkpoints;
 using TpcCma.Curriculum;
@@ -13,11 +14,22 @@ namespace TpcCma.Training;
 /// <summary>
 /// Everything besides weights and optimiser state that a resumed run needs, written as <c>meta.json</c>.
 /// <see cref="Step"/> optimiser steps are done; <see cref="Curriculum"/> and <see cref="PendingClipGradNorm"/>
-/// are the inputs of the curriculum's decision for step <see cref="Step"/>.
+/// are the inputs of the curriculum's decision for step <see cref="Step"/>. The loader position is not stored:
+/// the trainer reads batch <c>p</c> at step <c>p</c>, so <see cref="Step"/> is it.
 /// </summary>
+// Skip, not Disallow, for this type only: meta.json written by earlier versions carries a loader_position
+// (always equal to step) that must not stop those runs from resuming. The nested spec stays strict.
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Skip)]
 public sealed record CheckpointMeta(
     long Step, TrainingPhase Phase, TrainingSpec Spec, CurriculumState Curriculum, double? PendingClipGradNorm,
-    IReadOnlyList<PhaseTransition> Transitions, long LoaderPosition, string RngState, string WeightsSha256);
+    IReadOnlyList<PhaseTransition> Transitions)
+{
+    /// <summary>The torch RNG state at the checkpoint (base64); set by <see cref="CheckpointStore.Save"/>.</summary>
+    public string RngState { get; init; } = "";
+
+    /// <summary>The sha256 of the checkpoint's weights file; set by <see cref="CheckpointStore.Save"/>.</summary>
+    public string WeightsSha256 { get; init; } = "";
+}
 
 /// <summary>
 /// Checkpoints of one run under a folder: <c>step_000500/</c> holding <c>model.safetensors</c> (OpenAI key
@@ -55,7 +67,7 @@ public sealed class CheckpointStore(string root)
         }
     }
 
-    /// <summary>Writes a checkpoint; <paramref name="meta"/>'s RNG state and hash are filled in here.</summary>
+    /// <summary>Writes a checkpoint; returns <paramref name="meta"/> with the RNG state and the weights' hash filled in.</summary>
     public CheckpointMeta Save(ClipModel model, OptimizerHelper optimizer, CheckpointMeta meta)
     {
         Directory.CreateDirectory(Root);

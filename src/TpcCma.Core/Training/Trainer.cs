@@ -190,7 +190,7 @@ public sealed class Trainer : IDisposable
         if (run.Step == lastSavedStep) return;
         ThrowIfDiverged();
         var meta = checkpoints.Save(model, optimizer, new CheckpointMeta(run.Step, run.Curriculum.Phase, spec, run.Curriculum,
-            run.PendingClipGradNorm, run.Transitions, LoaderPosition: run.Step, RngState: "", WeightsSha256: ""));
+            run.PendingClipGradNorm, run.Transitions));
         lastSavedStep = run.Step;
         lastCheckpoint = new CheckpointInfo(run.Step, run.Curriculum.Phase,
             Path.Combine(checkpoints.Root, CheckpointStore.StepDirectoryName(run.Step)), meta.WeightsSha256, reason);

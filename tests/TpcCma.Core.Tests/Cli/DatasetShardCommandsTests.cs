@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using TpcCma.Cli;
 using TpcCma.Data;
 using TpcCma.Data.Sources;
+using static TpcCma.Core.Tests.Cli.CliCapture;
 
 namespace TpcCma.Core.Tests.Cli;
 
@@ -14,15 +15,6 @@ public sealed class DatasetShardCommandsTests : IDisposable
     public void Dispose() => Directory.Delete(temp, recursive: true);
 
     private string At(string name) => Path.Combine(temp, name);
-
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var previous = Console.Out;
-        Console.SetOut(stdout);
-        try { return (await CliApp.RunAsync(args, stdout, stderr), stdout.ToString(), stderr.ToString()); }
-        finally { Console.SetOut(previous); }
-    }
 
     [Fact]
     public async Task MakeSynthetic_WebDataset_WritesTheSameSamplesAsTheFolderFormat_Reproducibly()

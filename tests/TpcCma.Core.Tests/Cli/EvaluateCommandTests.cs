@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using TpcCma.Cli;
 using TpcCma.Data.Sources;
+using static TpcCma.Core.Tests.Cli.CliCapture;
 
 namespace TpcCma.Core.Tests.Cli;
 
@@ -11,15 +12,6 @@ public sealed class EvaluateCommandTests : IDisposable
     private readonly string temp = Directory.CreateTempSubdirectory("evaluate").FullName;
 
     public void Dispose() => Directory.Delete(temp, recursive: true);
-
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var previous = Console.Out;
-        Console.SetOut(stdout);
-        try { return (await CliApp.RunAsync(args, stdout, stderr), stdout.ToString(), stderr.ToString()); }
-        finally { Console.SetOut(previous); }
-    }
 
     [Fact]
     public async Task Evaluate_WritesAReportWithGapsAndTaskMetrics_ForTheHeldOutSplit()

@@ -1,6 +1,7 @@
 using TpcCma.Cli;
 using TpcCma.Core.Tests.Data;
 using TpcCma.Data;
+using static TpcCma.Core.Tests.Cli.CliCapture;
 
 namespace TpcCma.Core.Tests.Cli;
 
@@ -10,16 +11,6 @@ public sealed class ImportIconsCommandTests : IDisposable
     private readonly string temp = Directory.CreateTempSubdirectory("cli-icons").FullName;
 
     public void Dispose() => Directory.Delete(temp, recursive: true);
-
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var (previousOut, previousErr) = (Console.Out, Console.Error);
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try { return (await CliApp.RunAsync(args, stdout, stderr), stdout.ToString(), stderr.ToString()); }
-        finally { Console.SetOut(previousOut); Console.SetError(previousErr); }
-    }
 
     [Fact]
     public async Task ImportIcons_WritesTheDatasetAndSaysWhatItDid()

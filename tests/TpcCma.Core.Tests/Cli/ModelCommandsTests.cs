@@ -5,6 +5,7 @@ using TpcCma.Checkpoints;
 using TpcCma.Cli;
 using TpcCma.Core.Tests.Model;
 using static TorchSharp.torch;
+using static TpcCma.Core.Tests.Cli.CliCapture;
 
 namespace TpcCma.Core.Tests.Cli;
 
@@ -18,22 +19,6 @@ public sealed class ModelCommandsTests : IDisposable
     private readonly string temp = Directory.CreateTempSubdirectory("cli").FullName;
 
     public void Dispose() => Directory.Delete(temp, recursive: true);
-
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var previous = Console.Out;
-        Console.SetOut(stdout);
-        try
-        {
-            var code = await CliApp.RunAsync(args, stdout, stderr);
-            return (code, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(previous);
-        }
-    }
 
     private string WriteCaptions()
     {

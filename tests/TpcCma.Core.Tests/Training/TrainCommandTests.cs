@@ -1,5 +1,6 @@
 using TpcCma.Checkpoints;
 using TpcCma.Cli;
+using static TpcCma.Core.Tests.Cli.CliCapture;
 
 namespace TpcCma.Core.Tests.Training;
 
@@ -10,21 +11,6 @@ public sealed class TrainCommandTests : IDisposable
     private readonly string temp = Directory.CreateTempSubdirectory("tpccma-train-cli-").FullName;
 
     public void Dispose() => Directory.Delete(temp, recursive: true);
-
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var previous = Console.Out;
-        Console.SetOut(stdout);
-        try
-        {
-            return (await CliApp.RunAsync(args, stdout, stderr), stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(previous);
-        }
-    }
 
     private string Write(string name, string text)
     {

@@ -130,7 +130,9 @@ public class TrainerTests
         var sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(final, "model.safetensors"))));
         Assert.Equal(sha, meta.GetProperty("weights_sha256").GetString());
         Assert.Equal("consolidate", meta.GetProperty("phase").GetString());
-        Assert.Equal(20, meta.GetProperty("loader_position").GetInt64());
+        Assert.Equal(20, meta.GetProperty("step").GetInt64());
+        Assert.False(meta.TryGetProperty("loader_position", out _));   // the step is the loader position
+        Assert.NotEmpty(Convert.FromBase64String(meta.GetProperty("rng_state").GetString()!));
         Assert.True(File.Exists(Path.Combine(final, "optim.dat")));
         using var reloaded = OpenClipCheckpoint.Load(Path.Combine(final, "model.safetensors"));
         Assert.Equal(model.LogitScaleParameter.item<float>(), reloaded.LogitScaleParameter.item<float>());

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
+using TpcCma.Checkpoints;
 
 namespace TpcCma.Cli.Commands.Client;
 
@@ -56,7 +55,7 @@ public static class CheckpointsCommands
     /// <summary>One file's download into a <c>.part</c> file and its ETag sidecar.</summary>
     private sealed class ResumableDownload(HttpClient http, string url, string target, ClientOutput output)
     {
-        private string PartPath => target + ".part";
+        private string PartPath => RangeDownload.PartPath(target);
         private string EtagPath => target + ".part.etag";
 
         /// <summary>Returns the verified sha256, or null (after saying why) when the bytes do not match the ETag.</summary>
@@ -65,7 +64,7 @@ public static class CheckpointsCommands
             for (var attempt = 0; ; attempt++)
             {
                 var etag = await TransferAsync(ct);
-                var sha256 = await HashAsync(PartPath, ct);
+                var sha256 = await RangeDownload.Sha256Async(PartPath, ct);
                 if (etag is null || string.Equals(etag, sha256, StringComparison.OrdinalIgnoreCase))
                 {
                     if (etag is null) output.Errors.WriteLine("warning: the service sent no ETag, so the download could not be verified");
@@ -88,15 +87,11 @@ public static class CheckpointsCommands
         /// <summary>Appends what is missing to the part file; returns the representation's sha256 (its ETag).</summary>
         private async Task<string?> TransferAsync(CancellationToken ct)
         {
-            var have = File.Exists(PartPath) ? new FileInfo(PartPath).Length : 0;
+            var have = RangeDownload.ExistingLength(PartPath);
             var knownEtag = File.Exists(EtagPath) ? (await File.ReadAllTextAsync(EtagPath, ct)).Trim() : null;
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
-            if (have > 0)
-            {
-                request.Headers.Range = new RangeHeaderValue(have, null);
-                // If-Range: the server sends the rest only if the file is still the one the part came from.
-                if (knownEtag is not null) request.Headers.IfRange = new RangeConditionHeaderValue(new EntityTagHeaderValue($"\"{knownEtag}\""));
-            }
+            // If-Range: the server sends the rest only if the file is still the one the part came from.
+            RangeDownload.RequestFrom(request, have, knownEtag);
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
             {
@@ -105,31 +100,12 @@ public static class CheckpointsCommands
             }
             await ServiceClient.EnsureSuccessAsync(response, ct);
             var etag = response.Headers.ETag?.Tag.Trim('"');
-            var resumed = response.StatusCode == HttpStatusCode.PartialContent;
-            if (!resumed) have = 0;
             if (etag is not null) await File.WriteAllTextAsync(EtagPath, etag, ct);
-            var total = resumed ? response.Content.Headers.ContentRange?.Length ?? -1 : response.Content.Headers.ContentLength ?? -1;
-            if (resumed) output.Log.WriteLine($"resuming at byte {have} of {total}");
-
-            await using var body = await response.Content.ReadAsStreamAsync(ct);
-            await using var file = new FileStream(PartPath, resumed ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
-            var buffer = new byte[1 << 16];
-            long written = have;
-            int read;
-            while ((read = await body.ReadAsync(buffer, ct)) > 0)
-            {
-                await file.WriteAsync(buffer.AsMemory(0, read), ct);
-                written += read;
-                output.Progress(total > 0 ? (double)written / total : 0, $"{written / 1024} / {(total > 0 ? total / 1024 : 0)} KiB");
-            }
+            if (RangeDownload.IsContinuation(response, have)) output.Log.WriteLine($"resuming at byte {have} of {response.Content.Headers.ContentRange?.Length ?? -1}");
+            await RangeDownload.WriteBodyAsync(response, PartPath, have,
+                (written, total) => output.Progress(total > 0 ? (double)written / total : 0, $"{written / 1024} / {(total > 0 ? total / 1024 : 0)} KiB"), ct);
             output.EndProgress();
             return etag;
-        }
-
-        private static async Task<string> HashAsync(string path, CancellationToken ct)
-        {
-            await using var file = File.OpenRead(path);
-            return Convert.ToHexStringLower(await SHA256.HashDataAsync(file, ct));
         }
     }
 }
