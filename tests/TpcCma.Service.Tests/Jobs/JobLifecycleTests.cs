@@ -55,7 +55,7 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
         var phases = events.Where(e => e!["kind"]!.GetValue<string>() == "phase").Select(e => e!["data"]!["to"]!.GetValue<string>()).ToList();
         Assert.Equal(["ramp", "consolidate"], phases);
         var evaluations = events.Where(e => e!["kind"]!.GetValue<string>() == "evaluation").Select(e => e!["data"]!["label"]!.GetValue<string>()).ToList();
-        Assert.Equal(["base", "base_centered", "final"], evaluations);
+        Assert.Equal(["base", "base_centered", "base_centered_noise", "final"], evaluations);
         var reports = job["result"]!["evaluations"]!.AsArray();
         Assert.Equal(3, reports.Count);
         double RawGap(int i) => reports[i]!["report"]!["gaps"]!["raw"]!.GetValue<double>();
