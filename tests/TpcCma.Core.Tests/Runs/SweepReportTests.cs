@@ -105,8 +105,12 @@ public class SweepReportTests
 
         Assert.Equal(["dataset", "seeds", "alpha_targets", "splits"], json.Select(p => p.Key));
         var row = json["splits"]!["test"]!["rows"]![0]!.AsObject();
-        Assert.Equal(["model", "alpha_target", "seed", "metrics"], row.Select(p => p.Key));
+        Assert.Equal(["model", "alpha_target", "seed", "metrics", "method"], row.Select(p => p.Key));
         Assert.Null(row["alpha_target"]);
+        Assert.Null(row["method"]);
+        var withMethod = Results() with { Splits = new Dictionary<string, SweepSplitResults>
+            { ["test"] = new([new SweepResultRow(SweepResults.Align, null, 0, new Dictionary<string, double> { ["gap_raw"] = 1 }, "clip-refine")]) } };
+        Assert.Equal("clip-refine", SweepResults.FromJson(withMethod.ToJson()).Splits["test"].Rows[0].Method);
         Assert.Equal(1.0, row["metrics"]!["gap_raw"]!.GetValue<double>());
         var back = SweepResults.FromJson(Results().ToJson());
         Assert.Equal(Results().Splits["test"].Rows.Count, back.Splits["test"].Rows.Count);
