@@ -90,14 +90,14 @@ def groups_from_rows(rows):
             bases.setdefault(r["seed"], r["metrics"])
     keys = []
     for r in rows:
-        key = (r["model"], r.get("alpha_target"))
+        key = (r["model"], r.get("alpha_target"), r.get("method"))
         if key not in keys:
             keys.append(key)
-    order = {"base": 0, "base_centered": 1}
-    keys.sort(key=lambda k: (order.get(k[0], 2), k[1] if k[1] is not None else -1))
+    order = {"base": 0, "base_centered": 1, "base_centered_noise": 2}
+    keys.sort(key=lambda k: (order.get(k[0], 3), k[2] or "", k[1] if k[1] is not None else -1))
     groups = []
-    for model, alpha in keys:
-        members = [r for r in rows if r["model"] == model and r.get("alpha_target") == alpha]
+    for model, alpha, method in keys:
+        members = [r for r in rows if r["model"] == model and r.get("alpha_target") == alpha and r.get("method") == method]
         names = sorted({n for r in members for n in r["metrics"]})
         metrics, changes, percent = {}, {}, {}
         for n in names:
@@ -113,7 +113,7 @@ def groups_from_rows(rows):
                 rel = [100 * (a / b - 1) for a, b in pairs if b != 0]
                 if rel:
                     percent[n] = mean_ci(rel)
-        groups.append((label(model, alpha), model, alpha, len({r["seed"] for r in members}), metrics, changes, percent))
+        groups.append((label(model, alpha, method), model, alpha, len({r["seed"] for r in members}), metrics, changes, percent))
     return groups
 
 
@@ -150,7 +150,7 @@ ROW_FIELDS = {"gap_raw": "gap_raw", "gap_centroid": "gap_centroid", "gap_distrib
 
 def groups_from_report(table):
     if table.get("summary"):
-        return [(label(s["model"], s.get("alpha_target")), s["model"], s.get("alpha_target"), s["seeds"],
+        return [(label(s["model"], s.get("alpha_target"), s.get("method")), s["model"], s.get("alpha_target"), s["seeds"],
                  {k: estimate(v) for k, v in s["metrics"].items()}, {k: estimate(v) for k, v in s.get("changes", {}).items()},
                  {k: estimate(v) for k, v in s.get("percent_changes", {}).items()}) for s in table["summary"]]
     # An older report: one row per model, one seed.
@@ -164,8 +164,13 @@ def groups_from_report(table):
 
 # ---- rendering -----------------------------------------------------------------------------------------------
 
-def label(model, alpha):
-    return {"base": "base", "base_centered": "base + mean-centering"}.get(model, f"alpha_target {alpha}")
+def label(model, alpha, method=None):
+    fixed = {"base": "base", "base_centered": "base + mean-centering", "base_centered_noise": "base + mean-centering + noise (C3)"}
+    if model in fixed:
+        return fixed[model]
+    if method is None:
+        return f"alpha_target {alpha}"
+    return method if alpha is None else f"{method}, alpha_target {alpha}"
 
 
 def pm(e, digits=3):

@@ -18,6 +18,8 @@ public enum AlignMethod
     TpcCma,
     /// <summary>m^2-Mix: <c>L_clip + m2mix_weight L_m2mix</c> at every step; the curriculum's alpha is not used.</summary>
     M2mix,
+    /// <summary>CLIP-Refine: <c>L_HyCD + clip_refine_rafa_weight L_RaFA</c> against a frozen copy of the starting model.</summary>
+    ClipRefine,
 }
 
 /// <summary>How the contrastive term weighs the negatives of each row (docs/METHOD.md, "Hard negatives").</summary>
@@ -40,10 +42,13 @@ public enum NegativeWeighting
 /// <param name="WMax">Cap of the gradient-share weight w.</param>
 /// <param name="Method">TPC-CMA (default) or the m^2-Mix baseline.</param>
 /// <param name="M2MixWeight">Weight of the m^2-Mix term when <paramref name="Method"/> is m2mix.</param>
+/// <param name="ClipRefineAlpha">Weight of the one-hot in CLIP-Refine's hybrid targets (the rest is the frozen model's distribution).</param>
+/// <param name="ClipRefineRafaWeight">Weight of CLIP-Refine's random feature alignment term.</param>
 public sealed record ObjectiveOptions(
     CmaVariant Cma = CmaVariant.Pairwise, double LambdaDist = 1.0, double LambdaCov = 0.0, double LambdaGeom = 1.0,
     double LambdaUnif = 0.0, NegativeWeighting Negatives = NegativeWeighting.Uniform, double NegativesBeta = 0.5,
-    double WMax = 100.0, AlignMethod Method = AlignMethod.TpcCma, double M2MixWeight = 1.0)
+    double WMax = 100.0, AlignMethod Method = AlignMethod.TpcCma, double M2MixWeight = 1.0,
+    double ClipRefineAlpha = 0.5, double ClipRefineRafaWeight = 1.0)
 {
     /// <summary>The invalid arguments, by parameter name; empty when valid.</summary>
     public IEnumerable<(string Name, string Message)> Problems()
@@ -52,6 +57,8 @@ public sealed record ObjectiveOptions(
         if (!Enum.IsDefined(Negatives)) yield return (nameof(Negatives), "is not a known negative weighting");
         if (!Enum.IsDefined(Method)) yield return (nameof(Method), "is not a known method");
         if (!double.IsFinite(M2MixWeight) || M2MixWeight < 0) yield return (nameof(M2MixWeight), $"must be finite and >= 0, got {M2MixWeight}");
+        if (!double.IsFinite(ClipRefineAlpha) || ClipRefineAlpha < 0 || ClipRefineAlpha > 1) yield return (nameof(ClipRefineAlpha), $"must be in [0, 1], got {ClipRefineAlpha}");
+        if (!double.IsFinite(ClipRefineRafaWeight) || ClipRefineRafaWeight < 0) yield return (nameof(ClipRefineRafaWeight), $"must be finite and >= 0, got {ClipRefineRafaWeight}");
         foreach (var (name, value) in new[] { (nameof(LambdaDist), LambdaDist), (nameof(LambdaCov), LambdaCov), (nameof(LambdaGeom), LambdaGeom), (nameof(LambdaUnif), LambdaUnif), (nameof(NegativesBeta), NegativesBeta) })
             if (!double.IsFinite(value) || value < 0) yield return (name, $"must be finite and >= 0, got {value}");
         if (!double.IsFinite(WMax) || WMax <= 0) yield return (nameof(WMax), $"must be finite and > 0, got {WMax}");

@@ -42,7 +42,8 @@ public sealed class TpcCmaObjective
     /// <param name="textFeatures">L2-normalised y, [B, E], part of the autograd graph.</param>
     /// <param name="scale">The temperature <c>exp(logit_scale)</c>, 0-d.</param>
     /// <param name="alpha">The alignment share from the curriculum, in [0, 1).</param>
-    public ObjectiveParts Compute(Tensor imageFeatures, Tensor textFeatures, Tensor scale, double alpha)
+    /// <param name="teacher">The frozen starting model's features of the same batch; required by clip_refine, unused otherwise.</param>
+    public ObjectiveParts Compute(Tensor imageFeatures, Tensor textFeatures, Tensor scale, double alpha, TeacherView? teacher = null)
     {
         if (!double.IsFinite(alpha) || alpha < 0 || alpha >= 1) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "must be in [0, 1)");
         if (!imageFeatures.requires_grad || !textFeatures.requires_grad)
@@ -51,6 +52,8 @@ public sealed class TpcCmaObjective
             ? HardNegativeClipLoss.Compute(imageFeatures, textFeatures, scale, options.NegativesBeta)
             : ClipLoss.Compute(imageFeatures, textFeatures, scale);
         if (options.Method == AlignMethod.M2mix) return M2Mix(imageFeatures, textFeatures, scale, clip);
+        if (options.Method == AlignMethod.ClipRefine)
+            return ClipRefine(imageFeatures, textFeatures, scale, clip, teacher ?? throw new ArgumentNullException(nameof(teacher), "clip_refine distils from the frozen starting model: pass its view of the batch"));
         var (pairwise, cma, geometry, uniformity) = Alignment(imageFeatures, textFeatures);
         // Two short backward passes that stop at the embeddings; the graph is kept for the real backward.
         var a = Pull(clip, imageFeatures, textFeatures);
@@ -73,6 +76,21 @@ public sealed class TpcCmaObjective
         var total = clip + options.M2MixWeight * mix;
         var pairwise = CmaLoss.Compute(x.detach(), y.detach(), options.LambdaDist, options.LambdaCov);
         return new ObjectiveParts(total, clip, pairwise.Centroid, pairwise.Distribution, pairwise.Covariance, mix, a, b, w,
+            GeometryLoss.Compute(x.detach(), y.detach()), UniformityLoss.Compute(x.detach(), y.detach()));
+    }
+
+    // The CLIP-Refine baseline (docs/METHOD.md, "Peer methods"): L_HyCD + rafa_weight L_RaFA, the references drawn
+    // from torch's global generator (saved by checkpoints, so a resumed run draws the same ones). L_HyCD replaces
+    // L_clip, which is still reported (and a measured from it); the logged cma is L_RaFA, w its fixed weight.
+    private ObjectiveParts ClipRefine(Tensor x, Tensor y, Tensor scale, Tensor clip, TeacherView teacher)
+    {
+        var references = ClipRefineLoss.DrawReferences(x);
+        var (total, _, rafa) = ClipRefineLoss.Compute(x, y, scale, teacher, references, options.ClipRefineAlpha, options.ClipRefineRafaWeight);
+        var a = Pull(clip, x, y);
+        var b = Pull(rafa, x, y);
+        var w = full_like(b, options.ClipRefineRafaWeight);
+        var pairwise = CmaLoss.Compute(x.detach(), y.detach(), options.LambdaDist, options.LambdaCov);
+        return new ObjectiveParts(total, clip, pairwise.Centroid, pairwise.Distribution, pairwise.Covariance, rafa, a, b, w,
             GeometryLoss.Compute(x.detach(), y.detach()), UniformityLoss.Compute(x.detach(), y.detach()));
     }
 

@@ -10,12 +10,12 @@ namespace TpcCma.Runs;
 /// </summary>
 public sealed class EvaluatingObserver(IRunObserver inner, RunEvaluator? evaluator, EvalSpec spec, string reportDirectory) : IRunObserver
 {
-    public void Evaluate(long step, string label, bool captioning, bool centered = false)
+    public void Evaluate(long step, string label, bool captioning, bool centered = false, double? noise = null)
     {
         if (evaluator is null) return;
         var path = Path.Combine(reportDirectory, label + ".json");
         if (File.Exists(path)) return;
-        var reports = evaluator.Evaluate(label, captioning, centered);
+        var reports = evaluator.Evaluate(label, captioning, centered, noise);
         Directory.CreateDirectory(reportDirectory);
         var record = new StoredEvaluation(step, label, reports);
         File.WriteAllText(path + ".tmp", System.Text.Json.JsonSerializer.Serialize(record, EvaluationReport.JsonOptions));
@@ -28,7 +28,7 @@ public sealed class EvaluatingObserver(IRunObserver inner, RunEvaluator? evaluat
         !Directory.Exists(reportDirectory) ? [] :
         [.. Directory.GetFiles(reportDirectory, "*.json")
             .Select(f => System.Text.Json.JsonSerializer.Deserialize<StoredEvaluation>(File.ReadAllText(f), EvaluationReport.JsonOptions)!)
-            .OrderBy(e => e.Step).ThenBy(e => e.Label switch { "base" => 0, "base_centered" => 1, "final" => 3, _ => 2 })
+            .OrderBy(e => e.Step).ThenBy(e => e.Label switch { "base" => 0, "base_centered" => 1, "base_centered_noise" => 2, "final" => 4, _ => 3 })
             .SelectMany(e => e.Reports.Select(r => new RunEvaluationRecord(e.Step, e.Label, r)))];
 
     public void OnEvent(TrainingEvent e)

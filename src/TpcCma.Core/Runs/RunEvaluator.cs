@@ -25,7 +25,9 @@ public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipI
     /// <param name="centered">Evaluate the embeddings after per-modality mean-centering: the post-hoc baseline every
     /// report shows beside the base model. Its gaps are measured before renormalising, its task metrics (and
     /// <see cref="EvaluationReport.RenormalisedGaps"/>) on the renormalised vectors.</param>
-    public IReadOnlyList<EvaluationReport> Evaluate(string modelLabel, bool captioning, bool centered = false)
+    /// <param name="noise">With <paramref name="centered"/>: C3's baseline instead (<see cref="CollapseCorrupt"/>), centred,
+    /// corrupted with noise of this scale and renormalised; its gaps are those of the vectors it ends with.</param>
+    public IReadOnlyList<EvaluationReport> Evaluate(string modelLabel, bool captioning, bool centered = false, double? noise = null)
     {
         var wasTraining = model.training;
         using var rng = random.get_rng_state();
@@ -33,12 +35,13 @@ public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipI
         try
         {
             var reports = new List<EvaluationReport>();
-            var captionTraining = captioning && spec.Captioning ? CaptioningSet(centered) : null;
-            reports.Add(EvaluateSplit(modelLabel, data.HeldOutName, Subset(data.HeldOut.Samples, spec.MaxPairs), data.HeldOut, captionTraining, centered));
+            var corrupt = centered ? noise : null;
+            var captionTraining = captioning && spec.Captioning ? CaptioningSet(centered, corrupt) : null;
+            reports.Add(EvaluateSplit(modelLabel, data.HeldOutName, Subset(data.HeldOut.Samples, spec.MaxPairs), data.HeldOut, captionTraining, centered, corrupt));
             foreach (var (name, other) in data.OtherHeldOut)
-                reports.Add(EvaluateSplit(modelLabel, name, Subset(other.Samples, spec.MaxPairs), other, null, centered));
+                reports.Add(EvaluateSplit(modelLabel, name, Subset(other.Samples, spec.MaxPairs), other, null, centered, corrupt));
             if (spec.TrainSample > 0 && data.HeldOutName != "train")
-                reports.Add(EvaluateSplit(modelLabel, "train", Subset(data.Train.Samples, spec.TrainSample), data.Train, null, centered));
+                reports.Add(EvaluateSplit(modelLabel, "train", Subset(data.Train.Samples, spec.TrainSample), data.Train, null, centered, corrupt));
             captionTraining?.Text.Dispose();
             return reports;
         }
@@ -50,7 +53,7 @@ public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipI
     }
 
     private EvaluationReport EvaluateSplit(string modelLabel, string split, IReadOnlyList<DatasetSample> samples, ImageTextDataset dataset,
-        CaptioningTrainingSet? captions, bool centered)
+        CaptioningTrainingSet? captions, bool centered, double? noise)
     {
         using var scope = NewDisposeScope();
         var image = EmbedImages(dataset.WithSamples(samples));
@@ -62,8 +65,14 @@ public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipI
             // Prompts are text: they move with the text mean of this split, as a post-processing step would move them.
             var textMean = text.mean([0], keepdim: true);
             // Gaps before renormalising (METHOD.md's identity); task metrics on the renormalised vectors a model would use.
-            (gapImage, gapText) = GapGeometry.Centered(image, text);
-            (image, text) = GapGeometry.MeanCentered(image, text);
+            if (noise is { } sigma)
+                (image, text) = CollapseCorrupt.Apply(image, text, sigma);   // gaps: of these vectors (gapImage stays null)
+            else
+            {
+                (gapImage, gapText) = GapGeometry.Centered(image, text);
+                (image, text) = GapGeometry.MeanCentered(image, text);
+            }
+            // Prompts are centred, not corrupted: C3 corrupts what a decoder trains on, not what it is asked.
             encode = prompts => Normalise(EmbedTexts(prompts) - textMean);
         }
         var labels = samples.Select(dataset.LabelIndex).ToList();
@@ -80,12 +89,15 @@ public sealed class RunEvaluator(ClipModel model, ClipTokenizer tokenizer, ClipI
         spec.PromptTemplates.SequenceEqual(new EvalSpec().PromptTemplates) ? dataset.PromptTemplates : spec.PromptTemplates;
 
     /// <summary>The decoder's training data: every training caption (up to a cap) and its normalised text embedding.</summary>
-    private CaptioningTrainingSet CaptioningSet(bool centered)
+    private CaptioningTrainingSet CaptioningSet(bool centered, double? noise)
     {
         var captions = Subset(data.Train.Samples, MaxCaptioningCaptions).SelectMany(s => s.Captions).Take(MaxCaptioningCaptions).ToList();
         using var scope = NewDisposeScope();
         var text = EmbedTexts(captions);
         if (centered) text = Normalise(text - text.mean([0], keepdim: true));
+        // C3's corrupt step: the decoder learns from noisy text embeddings (centred, noised, renormalised).
+        if (centered && noise is { } sigma)
+            text = Normalise(CollapseCorrupt.Corrupt(text, sigma, new Generator((ulong)CollapseCorrupt.NoiseSeed, text.device)));
         return new CaptioningTrainingSet(text.DetachFromDisposeScope(), captions);
     }
 

@@ -8,7 +8,7 @@ public sealed record SweepRow(
     string Model, double? AlphaTarget, double GapRaw, double GapCentroid, double GapDistribution,
     double? RawReduction, double? CentroidReduction, double? DistributionReduction,
     double? ZeroShotTop1, double? Ari, double? CiderImageToText, double? CiderTextToText, double? Separability,
-    long? Seed = null, double? GapMismatch = null);
+    long? Seed = null, double? GapMismatch = null, string? Method = null);
 
 /// <summary>
 /// A model over the sweep's seeds: each metric's mean with its 95 % bootstrap interval, and against the base of the
@@ -17,14 +17,15 @@ public sealed record SweepRow(
 public sealed record SweepSummaryRow(
     string Model, double? AlphaTarget, int Seeds, IReadOnlyDictionary<string, Estimate> Metrics,
     IReadOnlyDictionary<string, Estimate> Reductions, IReadOnlyDictionary<string, Estimate> Changes,
-    IReadOnlyDictionary<string, Estimate> PercentChanges);
+    IReadOnlyDictionary<string, Estimate> PercentChanges, string? Method = null);
 
 /// <summary>R^2 of a task metric on G_D and on G_R over every row, and their difference with a paired bootstrap interval.</summary>
 public sealed record RSquaredComparison(string Metric, double RSquaredDistribution, double RSquaredRaw, Estimate Difference, int Points);
 
 /// <summary>The table for one split, its summary over seeds, the R^2 of each task metric on each gap, and G_D against G_R.</summary>
 public sealed record SweepTable(string Split, IReadOnlyList<SweepRow> Rows, IReadOnlyList<GapFit> Fits,
-    IReadOnlyList<SweepSummaryRow>? Summary = null, IReadOnlyList<RSquaredComparison>? Comparisons = null);
+    IReadOnlyList<SweepSummaryRow>? Summary = null, IReadOnlyList<RSquaredComparison>? Comparisons = null,
+    IReadOnlyList<TradeOffPlot>? TradeOffs = null);
 
 /// <summary>
 /// The report of a sweep over alpha_target and seeds (METHOD.md, "Trade-off and R^2 analysis"), computed from its
@@ -43,20 +44,22 @@ public static class SweepReport
             var rows = splitResults.Rows;
             var bases = rows.Where(r => r.Model == SweepResults.Base).GroupBy(r => r.Seed).ToDictionary(g => g.Key, g => g.First());
             if (bases.Count == 0) continue;
-            var table = rows.Select(r => Row(r, bases.GetValueOrDefault(r.Seed))).ToList();
-            var summary = rows.GroupBy(r => (r.Model, r.AlphaTarget))
-                .OrderBy(g => Order(g.Key.Model)).ThenBy(g => g.Key.AlphaTarget)
-                .Select(g => Summarise(g.Key.Model, g.Key.AlphaTarget, [.. g], bases)).ToList();
+            // Rows grouped by method (a stable sort: a sweep of one method keeps its order); base rows have none and lead.
+            var table = rows.OrderBy(r => r.Method ?? "", StringComparer.Ordinal).Select(r => Row(r, bases.GetValueOrDefault(r.Seed))).ToList();
+            var summary = rows.GroupBy(r => (r.Model, r.Method, r.AlphaTarget))
+                .OrderBy(g => Order(g.Key.Model)).ThenBy(g => g.Key.Method ?? "", StringComparer.Ordinal).ThenBy(g => g.Key.AlphaTarget)
+                .Select(g => Summarise(g.Key.Model, g.Key.AlphaTarget, [.. g], bases) with { Method = g.Key.Method }).ToList();
             var points = rows.Select(r => new SweepPoint(r.Model,
                 SweepResults.GapMetrics.Where(p => r.Metrics.ContainsKey(p.Metric)).ToDictionary(p => p.Gap, p => r.Metrics[p.Metric]),
                 SweepResults.TaskMetrics.Where(r.Metrics.ContainsKey).ToDictionary(m => m, m => r.Metrics[m]))).ToList();
             var fits = points.Count >= 3 ? TradeOffAnalysis.Fit(points) : [];
-            tables.Add(new SweepTable(split, table, fits, summary, points.Count >= 3 ? Compare(rows) : []));
+            tables.Add(new SweepTable(split, table, fits, summary, points.Count >= 3 ? Compare(rows) : [], SweepTradeOffs.Build(summary)));
         }
         return tables;
     }
 
-    private static int Order(string model) => model switch { SweepResults.Base => 0, SweepResults.BaseCentered => 1, _ => 2 };
+    private static int Order(string model) =>
+        model switch { SweepResults.Base => 0, SweepResults.BaseCentered => 1, SweepResults.BaseCenteredNoise => 2, _ => 3 };
 
     private static SweepRow Row(SweepResultRow r, SweepResultRow? baseline)
     {
@@ -67,12 +70,16 @@ public static class SweepReport
             ? null : GapReduction.Percent(before, after);
         var label = r.Model switch
         {
-            SweepResults.Base => "base", SweepResults.BaseCentered => "base + mean-centering", _ => $"alpha_target {r.AlphaTarget}",
+            SweepResults.Base => "base", SweepResults.BaseCentered => "base + mean-centering",
+            SweepResults.BaseCenteredNoise => "base + mean-centering + noise (C3)",
+            _ when r.Method is null => $"alpha_target {r.AlphaTarget}",
+            _ when r.AlphaTarget is null => r.Method,
+            _ => $"{r.Method}, alpha_target {r.AlphaTarget}",
         };
         return new SweepRow(label, r.AlphaTarget, Get("gap_raw") ?? double.NaN, Get("gap_centroid") ?? double.NaN, Get("gap_distribution") ?? double.NaN,
             Reduction("gap_raw"), Reduction("gap_centroid"), Reduction("gap_distribution"),
             Get("zero_shot_top1"), Get("joint_ari"), Get("cider_image_to_text"), Get("cider_text_to_text"), Get("separability"),
-            r.Seed, Get("gap_mismatch"));
+            r.Seed, Get("gap_mismatch"), r.Method);
     }
 
     private static SweepSummaryRow Summarise(string model, double? alpha, IReadOnlyList<SweepResultRow> rows, Dictionary<long, SweepResultRow> bases)

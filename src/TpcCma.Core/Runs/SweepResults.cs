@@ -5,18 +5,21 @@ using TpcCma.Evaluation;
 namespace TpcCma.Runs;
 
 /// <summary>One finished job of a sweep: its alpha_target, seed and stored evaluations (labels base, base_centered, final).</summary>
-public sealed record SweepRun(double AlphaTarget, long Seed, IReadOnlyList<RunEvaluationRecord> Evaluations);
+/// <param name="Method">The sweep's name for the job's method (a <c>methods</c> entry, or the spec's method); null: not recorded.</param>
+/// <param name="AlphaApplies">False for methods that do not use alpha_target (m2mix, clip_refine): their rows carry none.</param>
+public sealed record SweepRun(double AlphaTarget, long Seed, IReadOnlyList<RunEvaluationRecord> Evaluations, string? Method = null, bool AlphaApplies = true);
 
 /// <summary>One evaluated model of a sweep's export: <c>base</c> and <c>base_centered</c> once per seed, <c>align</c> once per job.</summary>
 /// <param name="AlphaTarget">Null for the base rows.</param>
 /// <param name="Metrics">Finite values only: a metric that was not measured is absent, never NaN.</param>
-public sealed record SweepResultRow(string Model, double? AlphaTarget, long Seed, IReadOnlyDictionary<string, double> Metrics);
+/// <param name="Method">The method of an <c>align</c> row (a sweep's <c>methods</c> entry name); null for base rows.</param>
+public sealed record SweepResultRow(string Model, double? AlphaTarget, long Seed, IReadOnlyDictionary<string, double> Metrics, string? Method = null);
 
 public sealed record SweepSplitResults(IReadOnlyList<SweepResultRow> Rows);
 
 /// <summary>
 /// The machine-readable results of a sweep (<c>GET /v1/sweeps/{id}/results.json</c>, <c>docs/results/*.json</c>):
-/// <c>{"dataset", "seeds", "alpha_targets", "splits": {SPLIT: {"rows": [{"model", "alpha_target", "seed", "metrics"}]}}}</c>.
+/// <c>{"dataset", "seeds", "alpha_targets", "splits": {SPLIT: {"rows": [{"model", "alpha_target", "seed", "metrics", "method"}]}}}</c>.
 /// Everything the sweep report states is computed from these rows (<see cref="SweepReport.Build"/>).
 /// </summary>
 public sealed record SweepResults(string Dataset, IReadOnlyList<long> Seeds, IReadOnlyList<double> AlphaTargets,
@@ -24,6 +27,8 @@ public sealed record SweepResults(string Dataset, IReadOnlyList<long> Seeds, IRe
 {
     public const string Base = "base";
     public const string BaseCentered = "base_centered";
+    /// <summary>C3's post-hoc baseline: mean-centering plus noise (<see cref="CollapseCorrupt"/>).</summary>
+    public const string BaseCenteredNoise = "base_centered_noise";
     public const string Align = "align";
 
     /// <summary>The task metrics whose R^2 on each gap the report fits, in table order.</summary>
@@ -53,7 +58,7 @@ public sealed record SweepResults(string Dataset, IReadOnlyList<long> Seeds, IRe
     /// </summary>
     public static SweepResults FromRuns(string dataset, IReadOnlyList<double> alphaTargets, IReadOnlyList<SweepRun> runs)
     {
-        var ordered = runs.OrderBy(r => r.Seed).ThenBy(r => r.AlphaTarget).ToList();
+        var ordered = runs.OrderBy(r => r.Seed).ThenBy(r => r.Method, StringComparer.Ordinal).ThenBy(r => r.AlphaTarget).ToList();
         var splits = ordered.SelectMany(r => r.Evaluations).Select(e => e.Report.Split).Distinct().ToList();
         var result = new Dictionary<string, SweepSplitResults>(StringComparer.Ordinal);
         foreach (var split in splits)
@@ -62,11 +67,12 @@ public sealed record SweepResults(string Dataset, IReadOnlyList<long> Seeds, IRe
                 run.Evaluations.FirstOrDefault(e => e.Label == label && e.Report.Split == split)?.Report;
             var rows = new List<SweepResultRow>();
             foreach (var seed in ordered.Select(r => r.Seed).Distinct())
-                foreach (var label in new[] { Base, BaseCentered })
+                foreach (var label in new[] { Base, BaseCentered, BaseCenteredNoise })
                     if (ordered.Where(r => r.Seed == seed).Select(r => Find(r, label)).FirstOrDefault(r => r is not null) is { } report)
                         rows.Add(new SweepResultRow(label, null, seed, MetricsOf(report)));
             foreach (var run in ordered)
-                if (Find(run, "final") is { } final) rows.Add(new SweepResultRow(Align, run.AlphaTarget, run.Seed, MetricsOf(final)));
+                if (Find(run, "final") is { } final)
+                    rows.Add(new SweepResultRow(Align, run.AlphaApplies ? run.AlphaTarget : null, run.Seed, MetricsOf(final), run.Method));
             result[split] = new SweepSplitResults(rows);
         }
         return new SweepResults(dataset, [.. ordered.Select(r => r.Seed).Distinct()], alphaTargets, result);

@@ -1,6 +1,7 @@
 using TpcCma.Checkpoints;
 using TpcCma.Data;
 using TpcCma.Data.Shards;
+using TpcCma.Evaluation;
 using TpcCma.Model;
 using TpcCma.Tokenization;
 using TpcCma.Training;
@@ -62,6 +63,7 @@ public static class TrainingRun
             // Evaluation only: the base model and its mean-centered baseline, nothing trained or written.
             evaluating.Evaluate(0, "base", captioning: true);
             evaluating.Evaluate(0, "base_centered", captioning: true, centered: true);
+            evaluating.Evaluate(0, "base_centered_noise", captioning: true, centered: true, noise: CollapseCorrupt.DefaultNoise);
             return new RunResult(new TrainingResult(0, [], null, null), null, trainCount, data.HeldOut.Samples.Count) { Evaluations = evaluating.Stored() };
         }
         using var batches = new LoaderBatchSource(loader, tokenizer, config.ContextLength);
@@ -72,6 +74,7 @@ public static class TrainingRun
             // "base" says nothing, and the model it makes is evaluated as the base of the runs that align it.
             evaluating.Evaluate(0, "base", captioning: true);
             evaluating.Evaluate(0, "base_centered", captioning: true, centered: true);
+            evaluating.Evaluate(0, "base_centered_noise", captioning: true, centered: true, noise: CollapseCorrupt.DefaultNoise);
         }
         var result = trainer.Run(ct);
         evaluating.Evaluate(result.Steps, "final", captioning: true);

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
+using TorchSharp;
 using TorchSharp.Modules;
 using TpcCma.Curriculum;
 using TpcCma.Losses;
@@ -35,6 +36,7 @@ public sealed class Trainer : IDisposable
 
     private readonly TrainingSpec spec;
     private readonly ClipModel model;
+    private readonly ClipModel? teacher;   // clip_refine: a frozen copy of the model as handed in (the run's starting point)
     private readonly IBatchSource batches;
     private readonly ITrainingObserver observer;
     private readonly CheckpointStore checkpoints;
@@ -60,6 +62,9 @@ public sealed class Trainer : IDisposable
         this.observer = observer ?? NullObserver.Instance;
         checkpoints = new CheckpointStore(outputDirectory);
         objective = new TpcCmaObjective(spec.Objective);
+        // Copied before any checkpoint is restored (Run does that), so a resumed run distils from the same starting
+        // model, provided it is handed the same one (the job's init weights under its seed, as TrainingRun loads them).
+        if (spec.Method == AlignMethod.ClipRefine) teacher = FrozenCopy(model);
         if (spec.LogitScale == LogitScaleMode.Fixed)
             using (no_grad()) model.LogitScaleParameter.fill_(Math.Log(spec.FixedLogitScale));
         var plan = ParameterPlan.Create(model.named_parameters(), spec.Trainable, spec.LastK, spec.LogitScale);
@@ -132,7 +137,7 @@ public sealed class Trainer : IDisposable
         using (Model.Autocast.Enter(autocast))
         {
             output = model.call(batch.Pixels.to(device), batch.TokenIds.to(device));   // x, y: [B, E] normalised; scale: 0-d
-            parts = objective.Compute(output.ImageFeatures, output.TextFeatures, output.LogitScale, alpha);
+            parts = objective.Compute(output.ImageFeatures, output.TextFeatures, output.LogitScale, alpha, Teach(batch.Pixels, batch.TokenIds, device));
             parts.Total.backward();
         }
         var gradNorm = GradientClipping.ClipGlobalNorm(trainable, spec.GradClip);  // before clipping
@@ -147,6 +152,34 @@ public sealed class Trainer : IDisposable
         var all = stack([parts.Total, parts.Clip, parts.Centroid, parts.Distribution, parts.Covariance, parts.Cma,
             parts.ClipPull, parts.CmaPull, parts.Weight, gradNorm, output.LogitScale]).detach();
         return (all.to(ScalarType.Float64).cpu().data<double>().ToArray(), clipGradNorm);   // one device sync
+    }
+
+    // The frozen model's view of the batch, without a graph; null unless the method distils.
+    private TeacherView? Teach(Tensor pixels, Tensor tokenIds, Device device)
+    {
+        if (teacher is null) return null;
+        using (no_grad())
+        {
+            var seen = teacher.call(pixels.to(device), tokenIds.to(device));
+            return new TeacherView(seen.ImageFeatures, seen.TextFeatures, seen.LogitScale);
+        }
+    }
+
+    private static ClipModel FrozenCopy(ClipModel model)
+    {
+        // Building a model draws its initialisation from the global generator; the run's draws must not see that.
+        using var rng = random.get_rng_state();
+        var copy = new ClipModel(model.Config);
+        random.set_rng_state(rng);
+        copy.to(model.LogitScaleParameter.device);
+        using (no_grad())
+        {
+            var source = model.state_dict();
+            foreach (var (name, tensor) in copy.state_dict()) tensor.copy_(source[name]);
+        }
+        foreach (var (_, parameter) in copy.named_parameters()) parameter.requires_grad = false;
+        copy.eval();
+        return copy;
     }
 
     private static Dictionary<string, double> Describe(double[] scalars, CurriculumPoint point, double lr)
@@ -209,6 +242,7 @@ public sealed class Trainer : IDisposable
     {
         optimizer.Dispose();
         firstBadStep.Dispose();
+        teacher?.Dispose();
     }
 
     private sealed class NullObserver : ITrainingObserver

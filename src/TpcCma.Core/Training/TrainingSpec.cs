@@ -77,6 +77,10 @@ public sealed record TrainingSpec
     public AlignMethod Method { get; init; } = AlignMethod.TpcCma;
     /// <summary>Weight of the m^2-Mix term when method is m2mix.</summary>
     public double M2mixWeight { get; init; } = 1.0;
+    /// <summary>clip_refine: weight of the ground-truth one-hot in the hybrid distillation targets (the rest: the frozen model's).</summary>
+    public double ClipRefineAlpha { get; init; } = 0.5;
+    /// <summary>clip_refine: weight of the random feature alignment term.</summary>
+    public double ClipRefineRafaWeight { get; init; } = 1.0;
 
     // The curriculum (METHOD.md "The three-phase curriculum")
     public double P1 { get; init; } = 0.15;
@@ -123,7 +127,8 @@ public sealed record TrainingSpec
     /// <summary>alpha_target as the run uses it: pre-training is contrastive only.</summary>
     [JsonIgnore] public double EffectiveAlphaTarget => Kind == JobKind.Pretrain ? 0.0 : AlphaTarget;
 
-    [JsonIgnore] public ObjectiveOptions Objective => new(Cma, LambdaDist, LambdaCov, LambdaGeom, LambdaUnif, Negatives, NegativesBeta, WMax, Method, M2mixWeight);
+    [JsonIgnore] public ObjectiveOptions Objective => new(Cma, LambdaDist, LambdaCov, LambdaGeom, LambdaUnif, Negatives, NegativesBeta, WMax, Method, M2mixWeight,
+        ClipRefineAlpha, ClipRefineRafaWeight);
 
     [JsonIgnore] public CurriculumOptions Curriculum => new(Steps, EffectiveAlphaTarget, P1, P1Min, P2, PlateauTol, PlateauWindow, Ema);
 

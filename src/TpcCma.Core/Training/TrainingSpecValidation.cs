@@ -37,9 +37,12 @@ internal static class TrainingSpecValidation
         Range("lambda_unif", s.LambdaUnif, 0, double.MaxValue);
         if (!Enum.IsDefined(s.Negatives)) Fail("negatives", $"must be uniform or reweighted, got {(int)s.Negatives}");
         Range("negatives_beta", s.NegativesBeta, 0, double.MaxValue);
-        if (!Enum.IsDefined(s.Method)) Fail("method", $"must be tpc_cma or m2mix, got {(int)s.Method}");
+        if (!Enum.IsDefined(s.Method)) Fail("method", $"must be tpc_cma, m2mix or clip_refine, got {(int)s.Method}");
         Range("m2mix_weight", s.M2mixWeight, 0, double.MaxValue);
-        if (s.Method == TpcCma.Losses.AlignMethod.M2mix && s.Kind != JobKind.Align) Fail("method", $"m2mix fine-tunes: it needs kind align, got {s.Kind.ToString().ToLowerInvariant()}");
+        Range("clip_refine_alpha", s.ClipRefineAlpha, 0, 1);
+        Range("clip_refine_rafa_weight", s.ClipRefineRafaWeight, 0, double.MaxValue);
+        if (s.Method is TpcCma.Losses.AlignMethod.M2mix or TpcCma.Losses.AlignMethod.ClipRefine && s.Kind != JobKind.Align)
+            Fail("method", $"{(s.Method == TpcCma.Losses.AlignMethod.M2mix ? "m2mix" : "clip_refine")} fine-tunes: it needs kind align, got {s.Kind.ToString().ToLowerInvariant()}");
         // A geometry variant whose only term is weighted to zero has nothing to align with.
         if (s.Cma == TpcCma.Losses.CmaVariant.Geometry && s.LambdaGeom == 0 && s.LambdaCov == 0 && s.LambdaUnif == 0)
             Fail("lambda_geom", "must be > 0 when cma is geometry");

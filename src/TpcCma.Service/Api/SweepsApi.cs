@@ -36,6 +36,9 @@ public static class SweepsApi
         /// <summary>Seeds to run every alpha_target with (default: one, the spec's seed or a random one).</summary>
         /// <example>[0, 1, 2, 3, 4]</example>
         public long[]? Seeds { get; init; }
+        /// <summary>Methods to compare (default: the spec alone): each a name and the spec fields it overrides; one
+        /// job per (method, alpha_target where the method uses it, seed).</summary>
+        public SweepMethodRequest?[]? Methods { get; init; }
     }
 
     public sealed record SweepResponse(Guid Id, string Name, string Status, double[] AlphaTargets, IReadOnlyList<long> Seeds, DateTimeOffset CreatedAt,
@@ -87,6 +90,14 @@ public static class SweepsApi
         }, ApiJson.Strict);
         var (bound, errors) = JobRequestBinder.Bind(jobBody, options.Queues.FirstOrDefault() ?? "cpu");
         if (bound is null) return TypedResults.ValidationProblem(errors, title: "The sweep request is invalid");
+        IReadOnlyList<SweepMethod>? methods = null;
+        if (request.Methods is { } entries)
+        {
+            (methods, var methodErrors) = SweepMethods.Bind(entries, bound.Request, options.Queues.FirstOrDefault() ?? "cpu");
+            if (methods is null) return TypedResults.ValidationProblem(methodErrors, title: "The sweep request is invalid");
+            var jobCount = (request.Seeds?.Length ?? 1) * methods.Sum(m => m.AlphaApplies ? alphas.Length : 1);
+            if (jobCount > MaxJobs) return Invalid("methods", $"{methods.Count} methods over the seeds and alpha_targets make {jobCount} jobs; at most {MaxJobs}");
+        }
         var resolved = await JobReferences.ResolveAsync(db, user, bound, ct);
         if (resolved.Problem is not null) return resolved.Problem;
 
@@ -99,6 +110,24 @@ public static class SweepsApi
         var jobs = new List<TrainingJob>();
         var draftSpec = TpcCma.Training.TrainingSpec.FromJson(resolved.Draft!.Spec);
         foreach (var seed in request.Seeds ?? [draftSpec.Seed])
+        foreach (var method in methods ?? [])
+        foreach (var alpha in method.AlphaApplies ? alphas : [alphas[0]])
+        {
+            // The method's own spec (the sweep's with its overrides), its weights and data where the sweep's were
+            // resolved to; alpha_target and seed as for any sweep job.
+            var spec = method.Spec with
+            {
+                InitWeights = draftSpec.InitWeights, Dataset = draftSpec.Dataset,
+                AlphaTarget = method.AlphaApplies ? alpha : method.Spec.AlphaTarget, Seed = seed,
+            };
+            var name = SweepMethods.JobName(sweep.Name, method, alpha, seed, seeded: request.Seeds is not null);
+            var job = TrainingJob.Create(resolved.Draft with { Name = name, Spec = spec.ToJson(), Seed = seed, SweepId = sweep.Id }, user.KeyId(), sweep.CreatedAt);
+            db.Jobs.Add(job);
+            db.Events.Add(new JobEvent { JobId = job.Id, Kind = "status", Message = "queued", CreatedAt = sweep.CreatedAt });
+            jobs.Add(job);
+        }
+        // Without methods: the sweep's spec alone, named as sweeps always were.
+        foreach (var seed in methods is null ? request.Seeds ?? [draftSpec.Seed] : [])
         foreach (var alpha in alphas)
         {
             // Same base, data and spec for every job: the runs differ in alpha_target and seed alone.
@@ -157,7 +186,11 @@ public static class SweepsApi
 
     private static SweepResults ResultsOf(Sweep sweep, List<TrainingJob> jobs, string dataset) =>
         SweepResults.FromRuns(dataset, sweep.AlphaTargets, [.. jobs.Where(j => j.Result is not null).Select(j =>
-            new SweepRun(TpcCma.Training.TrainingSpec.FromJson(j.Spec).AlphaTarget, j.Seed, StoredEvaluations(j.Result!)))]);
+        {
+            var spec = TpcCma.Training.TrainingSpec.FromJson(j.Spec);
+            var (method, alphaApplies) = SweepMethods.Of(sweep, j, spec);
+            return new SweepRun(spec.AlphaTarget, j.Seed, StoredEvaluations(j.Result!), method, alphaApplies);
+        })]);
 
     private static SweepResponse Describe(Sweep sweep, List<TrainingJob> jobs, string dataset, bool withReport = true)
     {

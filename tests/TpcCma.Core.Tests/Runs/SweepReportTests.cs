@@ -39,6 +39,27 @@ public class SweepReportTests
     };
 
     [Fact]
+    public void Build_GroupsByMethod_AndPutsEveryMethodOnTheTradeOffPlots_WithTheParetoFront()
+    {
+        var results = Results();
+        var rows = results.Splits["test"].Rows.ToList();
+        foreach (var seed in Seeds)   // a peer method without alpha_target: half the raw gap closed, the best ARI
+            rows.Add(new SweepResultRow(SweepResults.Align, null, seed, Metrics(0.5, 0.3, 0.1), "m2mix"));
+        var table = SweepReport.Build(results with { Splits = new Dictionary<string, SweepSplitResults> { ["test"] = new(rows) } }).Single();
+
+        Assert.Equal([null, null, null, null, "m2mix"], table.Summary!.Select(s => s.Method));
+        Assert.Equal("m2mix", table.Rows[^1].Model);
+        var ari = table.TradeOffs!.Single(p => p.Metric == "joint_ari");
+        Assert.Equal(["base_centered", "align", "align", "align"], ari.Points.Select(p => p.Model));   // the base is the origin, not a point
+        // (40 %, 0.3), (~0 %, 0.3), (85 %, 0.6), (50 %, 0.8): alpha 0.5 closes the most gap, m2mix keeps the most ARI.
+        Assert.Equal([false, false, true, true], ari.Points.Select(p => p.Pareto));
+        Assert.Equal(0.8, ari.Points[3].Value, 1e-12);
+        var accuracy = table.TradeOffs!.Single(p => p.Metric == "zero_shot_top1");   // equal accuracy everywhere: the most gap closed wins
+        Assert.Equal([false, false, true, false], accuracy.Points.Select(p => p.Pareto));
+        Assert.Equal(["zero_shot_top1", "joint_ari", "cider_image_to_text"], table.TradeOffs!.Select(p => p.Metric));
+    }
+
+    [Fact]
     public void Build_SummarisesEachModelOverSeeds_WithPairedReductions()
     {
         var table = SweepReport.Build(Results()).Single();
@@ -84,8 +105,12 @@ public class SweepReportTests
 
         Assert.Equal(["dataset", "seeds", "alpha_targets", "splits"], json.Select(p => p.Key));
         var row = json["splits"]!["test"]!["rows"]![0]!.AsObject();
-        Assert.Equal(["model", "alpha_target", "seed", "metrics"], row.Select(p => p.Key));
+        Assert.Equal(["model", "alpha_target", "seed", "metrics", "method"], row.Select(p => p.Key));
         Assert.Null(row["alpha_target"]);
+        Assert.Null(row["method"]);
+        var withMethod = Results() with { Splits = new Dictionary<string, SweepSplitResults>
+            { ["test"] = new([new SweepResultRow(SweepResults.Align, null, 0, new Dictionary<string, double> { ["gap_raw"] = 1 }, "clip-refine")]) } };
+        Assert.Equal("clip-refine", SweepResults.FromJson(withMethod.ToJson()).Splits["test"].Rows[0].Method);
         Assert.Equal(1.0, row["metrics"]!["gap_raw"]!.GetValue<double>());
         var back = SweepResults.FromJson(Results().ToJson());
         Assert.Equal(Results().Splits["test"].Rows.Count, back.Splits["test"].Rows.Count);

@@ -54,9 +54,9 @@ public sealed class JobRequestValidationTests : IAsyncLifetime
     [InlineData("""{"lambda_geom": -2}""", "spec.lambda_geom")]
     [InlineData("""{"lambda_unif": -0.1}""", "spec.lambda_unif")]
     [InlineData("""{"cma": "geometry", "lambda_geom": 0}""", "spec.lambda_geom")]
-    [InlineData("""{"method": "clip_refine"}""", "spec.method")]
     [InlineData("""{"kind": "pretrain", "method": "m2mix"}""", "spec.method")]
     [InlineData("""{"method": "m2mix", "m2mix_weight": -1}""", "spec.m2mix_weight")]
+    [InlineData("""{"method": "clip_refine", "clip_refine_alpha": 1.5}""", "spec.clip_refine_alpha")]
     public async Task CreateJob_InvalidSpecField_Returns400NamingTheField(string spec, string field)
     {
         var (status, body) = await PostAsync(Body(spec));

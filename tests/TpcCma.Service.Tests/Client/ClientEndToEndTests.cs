@@ -142,7 +142,7 @@ public sealed class ClientEndToEndTests : IClassFixture<LiveDeployment>, IDispos
         var results = JsonNode.Parse(File.ReadAllText(target))!;
         Assert.Equal([7L, 8L], results["seeds"]!.AsArray().Select(s => s!.GetValue<long>()));
         var rows = results["splits"]!["test"]!["rows"]!.AsArray();
-        Assert.Equal(["base", "base_centered", "base", "base_centered", "align", "align"], rows.Select(r => r!["model"]!.GetValue<string>()));
+        Assert.Equal(["base", "base_centered", "base_centered_noise", "base", "base_centered", "base_centered_noise", "align", "align"], rows.Select(r => r!["model"]!.GetValue<string>()));
         Assert.Equal(ExitCodes.InvalidRequest, await Tpccma("sweeps", "results", sweep["id"]!.GetValue<string>(), "--out", deployment.WorkFolder));
         Assert.Contains("is a folder", Output);
     }

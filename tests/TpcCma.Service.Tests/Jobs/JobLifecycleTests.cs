@@ -55,11 +55,11 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
         var phases = events.Where(e => e!["kind"]!.GetValue<string>() == "phase").Select(e => e!["data"]!["to"]!.GetValue<string>()).ToList();
         Assert.Equal(["ramp", "consolidate"], phases);
         var evaluations = events.Where(e => e!["kind"]!.GetValue<string>() == "evaluation").Select(e => e!["data"]!["label"]!.GetValue<string>()).ToList();
-        Assert.Equal(["base", "base_centered", "final"], evaluations);
+        Assert.Equal(["base", "base_centered", "base_centered_noise", "final"], evaluations);
         var reports = job["result"]!["evaluations"]!.AsArray();
-        Assert.Equal(3, reports.Count);
+        Assert.Equal(4, reports.Count);   // base, base_centered, base_centered_noise, final
         double RawGap(int i) => reports[i]!["report"]!["gaps"]!["raw"]!.GetValue<double>();
-        Assert.True(RawGap(2) < RawGap(0), "alignment should shrink the raw gap");
+        Assert.True(RawGap(3) < RawGap(0), "alignment should shrink the raw gap");
 
         var metrics = (await client.GetFromJsonAsync<JsonArray>($"/v1/jobs/{id}/metrics?names=loss,alpha"))!;
         var loss = metrics.Single(m => m!["name"]!.GetValue<string>() == "loss")!;

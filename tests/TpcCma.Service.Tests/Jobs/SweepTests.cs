@@ -34,6 +34,14 @@ public sealed class SweepTests : IAsyncLifetime
     [InlineData("""{"seeds": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]}""", "seeds")]
     [InlineData("""{"seeds": [0, 1], "spec": {"seed": 4}}""", "spec.seed")]
     [InlineData("""{"spec": {"alpha_target": 0.2}}""", "spec.alpha_target")]
+    [InlineData("""{"methods": []}""", "methods")]
+    [InlineData("""{"methods": [{"name": "Bad Name"}]}""", "methods[0].name")]
+    [InlineData("""{"methods": [{"spec": {"cma": "geometry"}}]}""", "methods[0].name")]
+    [InlineData("""{"methods": [{"name": "a"}, {"name": "a"}]}""", "methods[1].name")]
+    [InlineData("""{"methods": [{"name": "a", "spec": {"lr": -1}}]}""", "methods[0].spec.lr")]
+    [InlineData("""{"methods": [{"name": "a"}, {"name": "b", "spec": {"method": "nope"}}]}""", "methods[1].spec.method")]
+    [InlineData("""{"methods": [{"name": "a", "spec": {"seed": 2}}]}""", "methods[0].spec.seed")]
+    [InlineData("""{"methods": [{"name": "a", "spec": {"alpha_target": 0.1}}]}""", "methods[0].spec.alpha_target")]
     public async Task CreateSweep_InvalidSeedsOrGrid_Returns400NamingTheField(string extra, string field)
     {
         var body = JsonNode.Parse(extra)!.AsObject();
@@ -81,12 +89,13 @@ public sealed class SweepTests : IAsyncLifetime
         var done = await ServiceStack.ReadJsonAsync(get);
         Assert.Equal("succeeded", done["status"]!.GetValue<string>());
         var table = done["report"]!.AsArray().Single(t => t!["split"]!.GetValue<string>() == "test")!;
-        Assert.Equal(["base", "base + mean-centering", "base", "base + mean-centering", "alpha_target 0", "alpha_target 0.6", "alpha_target 0", "alpha_target 0.6"],
+        Assert.Equal(["base", "base + mean-centering", "base + mean-centering + noise (C3)", "base", "base + mean-centering", "base + mean-centering + noise (C3)",
+                "alpha_target 0", "alpha_target 0.6", "alpha_target 0", "alpha_target 0.6"],
             table["rows"]!.AsArray().Select(r => r!["model"]!.GetValue<string>()));
 
         // Each model over the two seeds: a mean inside its interval, and reductions paired with the same seed's base.
         var summary = table["summary"]!.AsArray();
-        Assert.Equal(["base", "base_centered", "align", "align"], summary.Select(r => r!["model"]!.GetValue<string>()));
+        Assert.Equal(["base", "base_centered", "base_centered_noise", "align", "align"], summary.Select(r => r!["model"]!.GetValue<string>()));
         foreach (var row in summary)
         {
             Assert.Equal(2, row!["seeds"]!.GetValue<int>());
@@ -96,11 +105,14 @@ public sealed class SweepTests : IAsyncLifetime
         var centered = summary[1]!;
         Assert.Equal(0, centered["metrics"]!["gap_centroid"]!["value"]!.GetValue<double>(), 1e-9);
         Assert.Equal(0, centered["changes"]!["gap_distribution"]!["value"]!.GetValue<double>(), 1e-6);
-        Assert.True(summary[3]!["reductions"]!["gap_raw"]!["value"]!.GetValue<double>() > summary[2]!["reductions"]!["gap_raw"]!["value"]!.GetValue<double>(),
+        // C3's noise moves the centred clouds: its centroid gap is no longer exactly 0, but small beside the base's.
+        var c3 = summary[2]!;
+        Assert.InRange(c3["metrics"]!["gap_centroid"]!["value"]!.GetValue<double>(), 1e-9, 0.5 * summary[0]!["metrics"]!["gap_centroid"]!["value"]!.GetValue<double>());
+        Assert.True(summary[4]!["reductions"]!["gap_raw"]!["value"]!.GetValue<double>() > summary[3]!["reductions"]!["gap_raw"]!["value"]!.GetValue<double>(),
             "a larger alpha_target closes more gap");
-        Assert.Contains(table["fits"]!.AsArray(), f => f!["gap"]!.GetValue<string>() == "distribution" && f["models"]!.GetValue<int>() == 8);
+        Assert.Contains(table["fits"]!.AsArray(), f => f!["gap"]!.GetValue<string>() == "distribution" && f["models"]!.GetValue<int>() == 10);
         var comparison = table["comparisons"]!.AsArray().Single(c => c!["metric"]!.GetValue<string>() == "joint_ari")!;
-        Assert.Equal(8, comparison["points"]!.GetValue<int>());
+        Assert.Equal(10, comparison["points"]!.GetValue<int>());
         Assert.NotNull(comparison["difference"]!["low"]);
 
         var results = await ServiceStack.ReadJsonAsync(await client.GetAsync($"/v1/sweeps/{sweep["id"]}/results.json"));
@@ -109,13 +121,61 @@ public sealed class SweepTests : IAsyncLifetime
         Assert.Equal([0.0, 0.6], results["alpha_targets"]!.AsArray().Select(s => s!.GetValue<double>()));
         Assert.False(string.IsNullOrEmpty(results["dataset"]!.GetValue<string>()));
         var resultRows = results["splits"]!["test"]!["rows"]!.AsArray();
-        Assert.Equal(8, resultRows.Count);
-        Assert.Equal(["model", "alpha_target", "seed", "metrics"], resultRows[0]!.AsObject().Select(p => p.Key));
-        Assert.Equal(["base", "base_centered", "base", "base_centered", "align", "align", "align", "align"], resultRows.Select(r => r!["model"]!.GetValue<string>()));
-        var align = resultRows[4]!;
+        Assert.Equal(10, resultRows.Count);
+        Assert.Equal(["model", "alpha_target", "seed", "metrics", "method"], resultRows[0]!.AsObject().Select(p => p.Key));
+        Assert.All(resultRows, r => Assert.Null(r!["method"]));   // a sweep without methods names none
+        Assert.Equal(["base", "base_centered", "base_centered_noise", "base", "base_centered", "base_centered_noise", "align", "align", "align", "align"],
+            resultRows.Select(r => r!["model"]!.GetValue<string>()));
+        var align = resultRows[6]!;
         Assert.Equal(0.0, align["alpha_target"]!.GetValue<double>());
         foreach (var metric in new[] { "gap_raw", "gap_centroid", "gap_distribution", "zero_shot_top1", "joint_ari", "cider_image_to_text", "cider_text_to_text", "gap_mismatch" })
             Assert.True(align["metrics"]![metric] is not null, $"results.json rows lack {metric}");
         Assert.Null(resultRows[0]!["alpha_target"]);
+    }
+
+    [Fact]
+    public async Task Sweep_WithTwoMethods_RunsEachMethodPerSeed_AndGroupsTheReportByMethod()
+    {
+        await stack.StartWorkerAsync("node-a");
+        var response = await client.PostAsJsonAsync("/v1/sweeps", new
+        {
+            name = "methods", base_model = model, dataset, alpha_targets = new[] { 0.4 }, seeds = new[] { 1L, 2L },
+            methods = new object[]
+            {
+                new { name = "tpccma-pairwise", spec = new { cma = "pairwise" } },
+                new { name = "clip-refine", spec = new { method = "clip_refine", clip_refine_alpha = 0.7 } },
+            },
+            spec = new { steps = 6, batch_size = 16, lr = 1e-4, log_every = 3, eval = new { captioning_steps = 6, captioning_seeds = 1, train_sample = 0, at_phase_boundaries = false } },
+        });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var sweep = await ServiceStack.ReadJsonAsync(response);
+        var jobs = sweep["jobs"]!.AsArray();
+        Assert.Equal(["methods:clip-refine-seed1", "methods:clip-refine-seed2", "methods:tpccma-pairwise-alpha0.4-seed1", "methods:tpccma-pairwise-alpha0.4-seed2"],
+            jobs.Select(j => j!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        var refine = jobs.Where(j => j!["name"]!.GetValue<string>().Contains("clip-refine")).ToList();
+        Assert.All(refine, j => Assert.Equal("clip_refine", j!["spec"]!["method"]!.GetValue<string>()));
+        Assert.All(refine, j => Assert.Equal(0.7, j!["spec"]!["clip_refine_alpha"]!.GetValue<double>()));
+
+        foreach (var job in jobs)
+        {
+            var finished = await ServiceStack.WaitForStatusAsync(client, job!["id"]!.GetValue<string>(), TimeSpan.FromSeconds(300), "succeeded", "failed");
+            Assert.True(finished["status"]!.GetValue<string>() == "succeeded", finished.ToJsonString());
+        }
+        var done = await ServiceStack.ReadJsonAsync(await client.GetAsync($"/v1/sweeps/{sweep["id"]}"));
+        var table = done["report"]!.AsArray().Single(t => t!["split"]!.GetValue<string>() == "test")!;
+        Assert.Equal(["base", "base + mean-centering", "base + mean-centering + noise (C3)", "base", "base + mean-centering", "base + mean-centering + noise (C3)", "clip-refine", "clip-refine",
+                "tpccma-pairwise, alpha_target 0.4", "tpccma-pairwise, alpha_target 0.4"],
+            table["rows"]!.AsArray().Select(r => r!["model"]!.GetValue<string>()));
+        var summary = table["summary"]!.AsArray();
+        Assert.Equal([null, null, null, "clip-refine", "tpccma-pairwise"], summary.Select(r => r!["method"]?.GetValue<string>()));
+        Assert.All(summary, r => Assert.Equal(2, r!["seeds"]!.GetValue<int>()));
+        Assert.Null(summary[3]!["alpha_target"]);
+        Assert.Equal(0.4, summary[4]!["alpha_target"]!.GetValue<double>());
+
+        var results = await ServiceStack.ReadJsonAsync(await client.GetAsync($"/v1/sweeps/{sweep["id"]}/results.json"));
+        var rows = results["splits"]!["test"]!["rows"]!.AsArray();
+        Assert.Equal([null, null, null, null, null, null, "clip-refine", "tpccma-pairwise", "clip-refine", "tpccma-pairwise"],
+            rows.Select(r => r!["method"]?.GetValue<string>()));
+        Assert.Equal([1L, 1L, 2L, 2L], rows.Skip(6).Select(r => r!["seed"]!.GetValue<long>()).Order());
     }
 }

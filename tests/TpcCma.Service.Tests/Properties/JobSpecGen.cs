@@ -31,6 +31,8 @@ public static class JobSpecGen
         new("spec.lambda_unif", false, 0, double.MaxValue),
         new("spec.negatives_beta", false, 0, double.MaxValue),
         new("spec.m2mix_weight", false, 0, double.MaxValue),
+        new("spec.clip_refine_alpha", false, 0, 1),
+        new("spec.clip_refine_rafa_weight", false, 0, double.MaxValue),
         new("spec.plateau_tol", false, 0, double.MaxValue, MinOpen: true),
         new("spec.ema", false, 0, 1, MaxOpen: true),
         new("spec.lr", false, 0, double.MaxValue, MinOpen: true),

@@ -12,6 +12,14 @@ const TRADE_OFFS = [
 
 export async function sweepsView(root) {
   const page = await api('/v1/sweeps?limit=100');
+  // Every method (and the post-hoc baselines) on the same gap-reduction trade-off, the Pareto front marked.
+  const methodPlots = el('div', { class: 'grid', id: 'method-tradeoffs' });
+  for (const plot of main?.trade_offs ?? []) {
+    const canvas = el('canvas', { id: `methods-${plot.metric}` });
+    const title = METHOD_PLOT_TITLES[plot.metric] ?? plot.metric;
+    methodPlots.append(el('div', { class: 'card' }, el('h2', { style: 'margin-top:0' }, `${title} vs raw gap reduction (${main.split})`), el('div', { class: 'chart' }, canvas)));
+    charts.push(() => tradeOffChart(canvas, { xTitle: 'raw gap reduction (%)', yTitle: title, series: methodSeries(plot) }));
+  }
   root.replaceChildren(el('h1', {}, 'Sweeps'), el('table', { id: 'sweeps' },
     el('tr', {}, ['name', 'status', 'runs', 'created'].map((h) => el('th', {}, h))),
     page.data.map((s) => el('tr', {},
@@ -46,6 +54,7 @@ export async function sweepView(root, id) {
     el('div', { class: 'card' }, el('h1', {}, sweep.name ?? 'sweep', ' ', badge(sweep.status)), el('div', { class: 'muted' }, sweep.id),
       el('div', { class: 'muted' }, `seeds ${(sweep.seeds ?? []).join(', ')}; `, el('a', { href: `/v1/sweeps/${sweep.id}/results.json`, id: 'sweep-results' }, 'results.json'))),
     el('h2', {}, 'Trade-offs'), plots.childElementCount ? plots : el('p', { class: 'muted' }, 'No report yet: it appears when the runs have been evaluated.'),
+    methodPlots.childElementCount ? el('h2', {}, 'Methods compared (Pareto front marked)') : null, methodPlots.childElementCount ? methodPlots : null,
     ...tables.flatMap((t) => [
       el('h2', {}, `Report: ${t.split}`),
       t.summary?.length ? summaryTable(t.summary) : null,
@@ -58,6 +67,23 @@ export async function sweepView(root, id) {
         el('td', {}, badge(j.status)), el('td', {}, j.phase ?? '–'), el('td', { class: 'num' }, `${j.step} / ${j.total_steps}`)))));
   const made = charts.map((make) => make());
   return () => made.forEach((c) => c.destroy());
+}
+
+const METHOD_PLOT_TITLES = { zero_shot_top1: 'Zero-shot top-1', joint_ari: 'Joint ARI', cider_image_to_text: 'CIDEr-D image->text' };
+
+/** One series per method (or baseline), its points joined in gap-reduction order, then the Pareto front. */
+function methodSeries(plot) {
+  const name = (p) => p.method ?? ({ base_centered: 'base + mean-centering', base_centered_noise: 'base + centering + noise (C3)' }[p.model] ?? 'tpc_cma');
+  const byX = (a, b) => a.x - b.x;
+  const groups = new Map();
+  for (const p of plot.points) {
+    const key = name(p);
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push({ x: p.gap_reduction, y: p.value, alpha: p.alpha_target });
+  }
+  const series = [...groups].map(([label, points]) => ({ label, points: points.sort(byX) }));
+  series.push({ label: 'Pareto front', points: plot.points.filter((p) => p.pareto).map((p) => ({ x: p.gap_reduction, y: p.value })).sort(byX) });
+  return series;
 }
 
 /** Series of the aligned models over alpha_target, each point with its interval as yMin/yMax (error bars). */
