@@ -91,8 +91,20 @@ public static class JobsApi
     public static async Task EnqueueAsync(TrainingDb db, IBackgroundJobClient hangfire, TrainingJob job)
     {
         var jobId = job.Id;
-        job.AttachHangfireId(hangfire.Create<TrainJob>(t => t.RunAsync(jobId, CancellationToken.None), new EnqueuedState(job.Queue)));
-        await db.SaveChangesAsync(CancellationToken.None);
+        var hangfireId = hangfire.Create<TrainJob>(t => t.RunAsync(jobId, CancellationToken.None), new EnqueuedState(job.Queue));
+        job.AttachHangfireId(hangfireId);
+        try
+        {
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // The row changed since it was stored: on a slow enqueue the reconciler finds a queued job without a
+            // Hangfire job and enqueues it itself. Its Hangfire job runs the job; this one is withdrawn so that only
+            // one is fetched, and the caller answers with the row as it now is.
+            hangfire.Delete(hangfireId);
+            await db.Entry(job).ReloadAsync(CancellationToken.None);
+        }
     }
 
     public static async Task<Results<Ok<ListResponse<JobResponse>>, ValidationProblem>> List(ClaimsPrincipal user, TrainingDb db, CancellationToken ct,

@@ -12,14 +12,6 @@ const TRADE_OFFS = [
 
 export async function sweepsView(root) {
   const page = await api('/v1/sweeps?limit=100');
-  // Every method (and the post-hoc baselines) on the same gap-reduction trade-off, the Pareto front marked.
-  const methodPlots = el('div', { class: 'grid', id: 'method-tradeoffs' });
-  for (const plot of main?.trade_offs ?? []) {
-    const canvas = el('canvas', { id: `methods-${plot.metric}` });
-    const title = METHOD_PLOT_TITLES[plot.metric] ?? plot.metric;
-    methodPlots.append(el('div', { class: 'card' }, el('h2', { style: 'margin-top:0' }, `${title} vs raw gap reduction (${main.split})`), el('div', { class: 'chart' }, canvas)));
-    charts.push(() => tradeOffChart(canvas, { xTitle: 'raw gap reduction (%)', yTitle: title, series: methodSeries(plot) }));
-  }
   root.replaceChildren(el('h1', {}, 'Sweeps'), el('table', { id: 'sweeps' },
     el('tr', {}, ['name', 'status', 'runs', 'created'].map((h) => el('th', {}, h))),
     page.data.map((s) => el('tr', {},
@@ -49,6 +41,14 @@ export async function sweepView(root, id) {
     const canvas = el('canvas', { id: `tradeoff-${t.id}` });
     plots.append(el('div', { class: 'card' }, el('h2', { style: 'margin-top:0' }, `${t.title} vs alpha_target (${main.split})`), el('div', { class: 'chart' }, canvas)));
     charts.push(() => tradeOffChart(canvas, { xTitle: 'alpha_target', yTitle: t.y, series }));
+  }
+  // Every method (and the post-hoc baselines) on the same gap-reduction trade-off, the Pareto front marked.
+  const methodPlots = el('div', { class: 'grid', id: 'method-tradeoffs' });
+  for (const plot of main?.trade_offs ?? []) {
+    const canvas = el('canvas', { id: `methods-${plot.metric}` });
+    const title = METHOD_PLOT_TITLES[plot.metric] ?? plot.metric;
+    methodPlots.append(el('div', { class: 'card' }, el('h2', { style: 'margin-top:0' }, `${title} vs raw gap reduction (${main.split})`), el('div', { class: 'chart' }, canvas)));
+    charts.push(() => tradeOffChart(canvas, { xTitle: 'raw gap reduction (%)', yTitle: title, series: methodSeries(plot) }));
   }
   root.replaceChildren(
     el('div', { class: 'card' }, el('h1', {}, sweep.name ?? 'sweep', ' ', badge(sweep.status)), el('div', { class: 'muted' }, sweep.id),
