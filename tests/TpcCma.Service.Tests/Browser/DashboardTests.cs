@@ -50,6 +50,8 @@ public sealed class DashboardTests(DashboardStack deployment, ITestOutputHelper 
         // The base and final embedding maps, side by side, rendered from the evaluations' maps.
         await Assertions.Expect(page.Locator("#embeddings-base")).ToBeVisibleAsync(new() { Timeout = WaitMs });
         await Assertions.Expect(page.Locator("#embeddings-final")).ToBeVisibleAsync(new() { Timeout = WaitMs });
+        // Visible comes before loaded: wait for the picture itself, then check its size.
+        await page.WaitForFunctionAsync("() => document.getElementById('embeddings-final').naturalWidth > 0", null, new() { Timeout = WaitMs });
         Assert.Equal(700, await page.EvaluateAsync<int>("() => document.getElementById('embeddings-final').naturalWidth"));
 
         // Checkpoint links download with the dashboard's cookie.
