@@ -74,7 +74,7 @@ internal static class IngestBenchmark
         var names = Enumerable.Range(0, metrics).Select(NameOf).ToArray();
         var posted = new List<long>();          // Stopwatch timestamp of each step's post
         var latencies = new List<double>();
-        var writer = new JobProgressWriter(dbs, id, log);
+        var writer = new JobProgressWriter(dbs, id, log, TimeProvider.System);
         var flushed = new TaskCompletionSource();
         var watcher = Task.Run(async () =>
         {
@@ -97,7 +97,7 @@ internal static class IngestBenchmark
                 lock (posted) posted.Add(Stopwatch.GetTimestamp());
                 var values = new Dictionary<string, double>(names.Select((name, i) => KeyValuePair.Create(name, ValueOf(step, i))));
                 writer.Post(new JobProgressWriter.Metrics(step, values));
-                writer.Post(new JobProgressWriter.Progress(step, "ingest"));
+                writer.Post(new JobProgressWriter.Progress(step, TpcCma.Curriculum.TrainingPhase.Ramp));
             }
             await Task.Delay(1);
         }

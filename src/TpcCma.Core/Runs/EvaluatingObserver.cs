@@ -1,3 +1,4 @@
+using TpcCma.Curriculum;
 using TpcCma.Evaluation;
 using TpcCma.Training;
 
@@ -39,6 +40,8 @@ public sealed class EvaluatingObserver(IRunObserver inner, RunEvaluator? evaluat
     }
 
     public void OnMetrics(long step, IReadOnlyDictionary<string, double> metrics) => inner.OnMetrics(step, metrics);
+
+    public void OnMetrics(long step, TrainingPhase phase, IReadOnlyDictionary<string, double> metrics) => inner.OnMetrics(step, phase, metrics);
 
     public void OnCheckpoint(CheckpointInfo checkpoint) => inner.OnCheckpoint(checkpoint);
 

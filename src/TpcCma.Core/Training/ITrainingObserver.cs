@@ -21,5 +21,12 @@ public interface ITrainingObserver
     /// <summary>Scalars of a logging step: loss parts, alpha, a, b, w, lr, grad_norm, logit_scale, phase (see <see cref="Trainer"/>).</summary>
     void OnMetrics(long step, IReadOnlyDictionary<string, double> metrics);
 
+    /// <summary>
+    /// The same, with the curriculum phase the step ran in as a value of its own (the <c>phase</c> scalar stays in
+    /// <paramref name="metrics"/> for curves): the trainer calls this one. Hosts that do not need the phase keep
+    /// implementing the overload above, which this one calls unless overridden.
+    /// </summary>
+    void OnMetrics(long step, TrainingPhase phase, IReadOnlyDictionary<string, double> metrics) => OnMetrics(step, metrics);
+
     void OnCheckpoint(CheckpointInfo checkpoint);
 }

@@ -113,7 +113,7 @@ public sealed class Trainer : IDisposable
             {
                 ThrowIfDiverged();
                 lastMetrics = Describe(scalars, point, lr);
-                observer.OnMetrics(done, lastMetrics);
+                observer.OnMetrics(done, point.Phase, lastMetrics);
             }
             if (done % spec.CheckpointEvery == 0) Checkpoint(run, "periodic");
         }

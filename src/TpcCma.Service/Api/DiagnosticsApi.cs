@@ -22,11 +22,11 @@ public static class DiagnosticsApi
         return api;
     }
 
-    public static Results<Accepted<ProbeAccepted>, ValidationProblem> EnqueueProbe(IBackgroundJobClient jobs, string queue = "cpu")
+    public static Results<Accepted<ProbeAccepted>, ValidationProblem> EnqueueProbe(IBackgroundJobClient jobs, TimeProvider time, string queue = "cpu")
     {
         if (!QueueNames.IsValid(queue))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["queue"] = [QueueNames.Rule] });
-        var id = jobs.Enqueue<TorchProbeJob>(queue, p => p.Run(DateTimeOffset.UtcNow));
+        var id = jobs.Enqueue<TorchProbeJob>(queue, p => p.Run(time.GetUtcNow()));
         return TypedResults.Accepted($"/v1/diagnostics/probe/{id}", new ProbeAccepted(id, queue));
     }
 

@@ -33,7 +33,7 @@ public static class EmbeddingPlotApi
         var job = await db.Jobs.AsNoTracking().Where(j => j.Id == id).Select(j => new { j.Name, j.OwnerKeyId }).FirstOrDefaultAsync(ct);
         if (job is null || !user.CanSee(job.OwnerKeyId)) return JobsApi.NotFoundProblem("job", id);
 
-        var rows = await db.Events.AsNoTracking().Where(e => e.JobId == id && e.Kind == "evaluation" && e.Data != null)
+        var rows = await db.Events.AsNoTracking().Where(e => e.JobId == id && e.Kind == JobEventKind.Evaluation && e.Data != null)
             .OrderBy(e => e.Id).Select(e => e.Data!).ToListAsync(ct);
         var evaluations = rows.Select(r => JsonSerializer.Deserialize<EvaluationEvent>(r, JobProgressWriter.JsonOptions)!).ToList();
         // The held-out split is the first each evaluation reports (RunEvaluator's order).

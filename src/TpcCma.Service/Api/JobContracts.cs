@@ -57,7 +57,7 @@ public sealed record JobResponse(
 /// <summary>One event of a job's timeline.</summary>
 public sealed record JobEventResponse(long Id, string Kind, long? Step, string Message, JsonNode? Data, DateTimeOffset CreatedAt)
 {
-    public static JobEventResponse From(JobEvent e) => new(e.Id, e.Kind, e.Step, e.Message, e.Data is null ? null : JsonNode.Parse(e.Data), e.CreatedAt);
+    public static JobEventResponse From(JobEvent e) => new(e.Id, e.Kind.Name(), e.Step, e.Message, e.Data is null ? null : JsonNode.Parse(e.Data), e.CreatedAt);
 }
 
 /// <summary>Curves of a job: for each metric name, its steps and values in step order.</summary>

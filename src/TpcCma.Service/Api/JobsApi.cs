@@ -18,6 +18,9 @@ public static class JobsApi
 {
     public const string IdempotencyHeader = "Idempotency-Key";
 
+    /// <summary>A running job's row changes several times a second (progress, lease): a cancel re-reads it and tries again.</summary>
+    private static readonly Polly.ResiliencePipeline CancelConflicts = DatabaseRetry.ForConflicts(attempts: 20);
+
     public static RouteGroupBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/jobs").WithTags("Jobs").RequireAuthorization();
@@ -38,7 +41,7 @@ public static class JobsApi
     }
 
     public static async Task<Results<Created<JobResponse>, Ok<JobResponse>, ValidationProblem, ProblemHttpResult>> Create(
-        HttpRequest http, ClaimsPrincipal user, TrainingDb db, IBackgroundJobClient hangfire, ServiceOptions options,
+        HttpRequest http, ClaimsPrincipal user, TrainingDb db, IBackgroundJobClient hangfire, ServiceOptions options, TimeProvider time,
         [FromHeader(Name = IdempotencyHeader)] string? idempotencyKey, CancellationToken ct)
     {
         if (idempotencyKey is { Length: > 200 } || idempotencyKey is { Length: 0 })
@@ -61,9 +64,9 @@ public static class JobsApi
 
         var resolved = await JobReferences.ResolveAsync(db, user, bound, ct);
         if (resolved.Problem is not null) return resolved.Problem;
-        var job = TrainingJob.Create(resolved.Draft! with { IdempotencyKey = idempotencyKey, RequestHash = bound.BodySha256 }, owner, DateTimeOffset.UtcNow);
+        var job = TrainingJob.Create(resolved.Draft! with { IdempotencyKey = idempotencyKey, RequestHash = bound.BodySha256 }, owner, time.GetUtcNow());
         db.Jobs.Add(job);
-        db.Events.Add(new JobEvent { JobId = job.Id, Kind = "status", Message = "queued", CreatedAt = job.CreatedAt });
+        db.Events.Add(JobEvent.Status(job.Id, "queued", null, job.CreatedAt));
         try
         {
             // From here on a client that hangs up no longer stops the request: a job that is stored also gets enqueued.
@@ -131,28 +134,20 @@ public static class JobsApi
     }
 
     public static async Task<Results<Ok<JobResponse>, NotFound<ProblemDetails>, ProblemHttpResult>> Cancel(
-        Guid id, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
-    {
-        // A running job's row changes several times a second (progress, lease): re-read and retry on a conflict.
-        for (var attempt = 1; ; attempt++)
+        Guid id, ClaimsPrincipal user, TrainingDb db, TimeProvider time, CancellationToken ct) =>
+        await CancelConflicts.ExecuteAsync<Results<Ok<JobResponse>, NotFound<ProblemDetails>, ProblemHttpResult>>(async token =>
         {
-            var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == id, ct);
+            db.ChangeTracker.Clear();   // a try after a conflict starts from the row as it is now
+            var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == id, token);
             if (job is null || !user.CanSee(job.OwnerKeyId)) return NotFoundProblem("job", id);
             if (job.Status.IsTerminal())
                 return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Job already ended", detail: $"job {id} is {job.Status.Name()}");
-            job.RequestCancel(DateTimeOffset.UtcNow);
-            db.Events.Add(new JobEvent { JobId = id, Kind = "status", Message = job.Status.Name(), Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
-            try
-            {
-                await db.SaveChangesAsync(ct);
-                return TypedResults.Ok(JobResponse.From(job));
-            }
-            catch (DbUpdateConcurrencyException) when (attempt < 20)
-            {
-                db.ChangeTracker.Clear();
-            }
-        }
-    }
+            var now = time.GetUtcNow();
+            job.RequestCancel(now);
+            db.Events.Add(JobEvent.Status(id, job.Status.Name(), job.Step, now));
+            await db.SaveChangesAsync(token);
+            return TypedResults.Ok(JobResponse.From(job));
+        }, ct);
 
     public static NotFound<ProblemDetails> NotFoundProblem(string what, Guid id) =>
         TypedResults.NotFound(new ProblemDetails { Status = 404, Title = $"Unknown {what}", Detail = $"no {what} {id}" });

@@ -28,13 +28,13 @@ public static class KeysApi
         return api;
     }
 
-    public static async Task<Created<CreatedKey>> Create(CreateKeyRequest request, TrainingDb db, CancellationToken ct)
+    public static async Task<Created<CreatedKey>> Create(CreateKeyRequest request, TrainingDb db, TimeProvider time, CancellationToken ct)
     {
         var token = ApiKey.NewToken();
         var key = new ApiKey
         {
             Id = Guid.CreateVersion7(), Name = request.Name, Prefix = ApiKey.PrefixOf(token), Hash = ApiKey.HashOf(token),
-            IsAdmin = request.Admin, CreatedAt = DateTimeOffset.UtcNow,
+            IsAdmin = request.Admin, CreatedAt = time.GetUtcNow(),
         };
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(ct);
@@ -49,11 +49,11 @@ public static class KeysApi
         return TypedResults.Ok(keys.Select(KeyResponse.From).ToList());
     }
 
-    public static async Task<Results<NoContent, NotFound>> Revoke(Guid id, TrainingDb db, CancellationToken ct)
+    public static async Task<Results<NoContent, NotFound>> Revoke(Guid id, TrainingDb db, TimeProvider time, CancellationToken ct)
     {
         var key = await db.ApiKeys.FindAsync([id], ct);
         if (key is null) return TypedResults.NotFound();
-        key.RevokedAt ??= DateTimeOffset.UtcNow;
+        key.RevokedAt ??= time.GetUtcNow();
         await db.SaveChangesAsync(ct);
         return TypedResults.NoContent();
     }

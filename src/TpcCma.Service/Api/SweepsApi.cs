@@ -60,7 +60,7 @@ public static class SweepsApi
     }
 
     public static async Task<Results<Created<SweepResponse>, ValidationProblem, ProblemHttpResult>> Create(
-        HttpRequest http, ClaimsPrincipal user, TrainingDb db, IBackgroundJobClient hangfire, ServiceOptions options, CancellationToken ct)
+        HttpRequest http, ClaimsPrincipal user, TrainingDb db, IBackgroundJobClient hangfire, ServiceOptions options, TimeProvider time, CancellationToken ct)
     {
         if (!http.HasJsonContentType())
             return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type", detail: "send the sweep as application/json");
@@ -104,7 +104,7 @@ public static class SweepsApi
         var sweep = new Sweep
         {
             Id = Guid.CreateVersion7(), OwnerKeyId = user.KeyId(), Name = request.Name ?? $"sweep-{resolved.Draft!.Name}",
-            Spec = bound.Spec.ToJson(), AlphaTargets = alphas, CreatedAt = DateTimeOffset.UtcNow,
+            Spec = bound.Spec.ToJson(), AlphaTargets = alphas, CreatedAt = time.GetUtcNow(),
         };
         db.Sweeps.Add(sweep);
         var jobs = new List<TrainingJob>();
@@ -123,7 +123,7 @@ public static class SweepsApi
             var name = SweepMethods.JobName(sweep.Name, method, alpha, seed, seeded: request.Seeds is not null);
             var job = TrainingJob.Create(resolved.Draft with { Name = name, Spec = spec.ToJson(), Seed = seed, SweepId = sweep.Id }, user.KeyId(), sweep.CreatedAt);
             db.Jobs.Add(job);
-            db.Events.Add(new JobEvent { JobId = job.Id, Kind = "status", Message = "queued", CreatedAt = sweep.CreatedAt });
+            db.Events.Add(JobEvent.Status(job.Id, "queued", null, sweep.CreatedAt));
             jobs.Add(job);
         }
         // Without methods: the sweep's spec alone, named as sweeps always were.
@@ -135,7 +135,7 @@ public static class SweepsApi
             var name = request.Seeds is null ? $"{sweep.Name}-alpha{alpha}" : $"{sweep.Name}-alpha{alpha}-seed{seed}";
             var job = TrainingJob.Create(resolved.Draft with { Name = name, Spec = spec.ToJson(), Seed = seed, SweepId = sweep.Id }, user.KeyId(), sweep.CreatedAt);
             db.Jobs.Add(job);
-            db.Events.Add(new JobEvent { JobId = job.Id, Kind = "status", Message = "queued", CreatedAt = sweep.CreatedAt });
+            db.Events.Add(JobEvent.Status(job.Id, "queued", null, sweep.CreatedAt));
             jobs.Add(job);
         }
         // From here on the request runs to the end even if the client hangs up: every job stored is enqueued.

@@ -7,7 +7,7 @@ namespace TpcCma.Service.Auth;
 /// Makes the key in <c>Auth:AdminKey</c> (an environment variable or secret in production) an admin key, so a
 /// fresh deployment can create the other keys. Runs after the migrations.
 /// </summary>
-public sealed class AdminKeySeeder(IDbContextFactory<TrainingDb> dbs, IConfiguration config) : IHostedService
+public sealed class AdminKeySeeder(IDbContextFactory<TrainingDb> dbs, IConfiguration config, TimeProvider time) : IHostedService
 {
     public async Task StartAsync(CancellationToken ct)
     {
@@ -21,7 +21,7 @@ public sealed class AdminKeySeeder(IDbContextFactory<TrainingDb> dbs, IConfigura
         db.ApiKeys.Add(new ApiKey
         {
             Id = Guid.CreateVersion7(), Name = "bootstrap admin", Prefix = ApiKey.PrefixOf(token), Hash = hash,
-            IsAdmin = true, CreatedAt = DateTimeOffset.UtcNow,
+            IsAdmin = true, CreatedAt = time.GetUtcNow(),
         });
         try { await db.SaveChangesAsync(ct); }
         catch (DbUpdateException)

@@ -30,6 +30,8 @@ public static class ServiceRegistration
         var services = builder.Services;
 
         services.AddSingleton(options);
+        // Every "now" of the service (leases, timestamps, the key cache, retry delays) comes from here; tests swap in a fake clock.
+        services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new ArtifactPaths(ResolvePath(options.ArtifactRoot)));
         services.AddSingleton(config.GetSection(HubSettings.Section).Get<HubSettings>() ?? new HubSettings());
         services.AddSingleton<CheckpointExports>();
@@ -43,6 +45,7 @@ public static class ServiceRegistration
         services.AddProblemDetails();
         builder.AddRequestBodyLimits();
         services.AddMemoryCache();
+        TimeProviderClock.Use(services);
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

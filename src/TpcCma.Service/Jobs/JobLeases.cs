@@ -10,11 +10,12 @@ namespace TpcCma.Service.Jobs;
 /// and do nothing if the holder is still alive (it keeps renewing). A holder silent for
 /// <see cref="LeaseSettings.DeadAfter"/> is dead; <see cref="JobReconciler"/> then hands its job to another worker.
 /// </summary>
-public sealed class JobLeases(IDbContextFactory<TrainingDb> dbs, LeaseSettings settings, ILogger<JobLeases> log)
+public sealed class JobLeases(IDbContextFactory<TrainingDb> dbs, LeaseSettings settings, TimeProvider time, ILogger<JobLeases> log)
 {
     private TimeSpan Duration => settings.DeadAfter;
     private TimeSpan RenewEvery => settings.Heartbeat;
     private ILogger Log { get; } = log;
+    private TimeProvider Time { get; } = time;
 
     /// <summary>A held lease; renewed in the background until disposed. <see cref="Lost"/> fires if another node took it over.</summary>
     public sealed class Lease : IAsyncDisposable
@@ -40,7 +41,7 @@ public sealed class JobLeases(IDbContextFactory<TrainingDb> dbs, LeaseSettings s
             {
                 try
                 {
-                    await Task.Delay(owner.RenewEvery, stop.Token);
+                    await Task.Delay(owner.RenewEvery, owner.Time, stop.Token);
                     if (!await owner.TryRenewAsync(jobId, node, stop.Token))
                     {
                         owner.Log.LogWarning("Job {JobId} is no longer leased to {Node}: it was handed to another worker", jobId, node);
@@ -83,9 +84,9 @@ public sealed class JobLeases(IDbContextFactory<TrainingDb> dbs, LeaseSettings s
                 return null;
             }
             seenExpiry = job.LeaseExpiresAt;
-            var wait = job.LeaseExpiresAt.Value - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(1);
+            var wait = job.LeaseExpiresAt.Value - Time.GetUtcNow() + TimeSpan.FromSeconds(1);
             Log.LogInformation("Job {JobId} is leased by {Holder} until {Expiry}; waiting to see whether it is alive", jobId, job.LeaseOwner, job.LeaseExpiresAt);
-            await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(100), ct);
+            await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(100), Time, ct);
         }
     }
 
@@ -96,15 +97,16 @@ public sealed class JobLeases(IDbContextFactory<TrainingDb> dbs, LeaseSettings s
             await using var db = await dbs.CreateDbContextAsync(ct);
             var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == jobId, ct);
             if (job is null) return false;
-            if (job.Status == JobStatus.Cancelling && (job.LeaseOwner is null || job.LeaseExpiresAt <= DateTimeOffset.UtcNow))
+            var now = Time.GetUtcNow();
+            if (job.Status == JobStatus.Cancelling && (job.LeaseOwner is null || job.LeaseExpiresAt <= now))
             {
                 // Asked to stop while no live worker held it (the last one died): nothing to stop, it is cancelled.
-                job.MarkCancelled(DateTimeOffset.UtcNow);
-                db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = "cancelled", Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
+                job.MarkCancelled(now);
+                db.Events.Add(JobEvent.Status(jobId, "cancelled", job.Step, now));
                 await db.SaveChangesAsync(ct);
                 return false;
             }
-            if (!job.TryAcquireLease(node, DateTimeOffset.UtcNow, Duration)) return false;
+            if (!job.TryAcquireLease(node, now, Duration)) return false;
             try
             {
                 await db.SaveChangesAsync(ct);
@@ -125,7 +127,7 @@ public sealed class JobLeases(IDbContextFactory<TrainingDb> dbs, LeaseSettings s
         {
             await using var db = await dbs.CreateDbContextAsync(ct);
             var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == jobId, ct);
-            if (job is null || !job.TryRenewLease(node, DateTimeOffset.UtcNow, Duration)) return false;
+            if (job is null || !job.TryRenewLease(node, Time.GetUtcNow(), Duration)) return false;
             try
             {
                 await db.SaveChangesAsync(ct);

@@ -3,6 +3,7 @@ using TpcCma.Diagnostics;
 using TpcCma.Evaluation;
 using TpcCma.Runs;
 using TpcCma.Service.Hosting;
+using TpcCma.Service.Persistence;
 using TpcCma.Service.Storage;
 using TpcCma.Service.Telemetry;
 using TpcCma.Training;
@@ -17,21 +18,26 @@ namespace TpcCma.Service.Jobs;
 /// </summary>
 public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths, CheckpointUploads? uploads = null, Func<bool>? handingBack = null) : IRunObserver
 {
-    public static string PhaseName(TrainingPhase phase) => phase.ToString().ToLowerInvariant();
-
     public void OnEvent(TrainingEvent e)
     {
-        if (e.Kind == "resumed") progress.Post(new JobProgressWriter.Rewind(e.Step));
-        if (e.Kind == "cancelled" && handingBack?.Invoke() == true)
-            e = e with { Kind = "handed_back", Message = $"stopped after {e.Step} steps: the worker is shutting down; the next worker resumes from this step's checkpoint" };
-        object? data = e.Transition is { } t ? new { from = PhaseName(t.From), to = PhaseName(t.To), reason = t.Reason } : null;
-        progress.Post(new JobProgressWriter.Event(e.Kind, e.Step, e.Message, data));
-        if (e.Transition is { } transition) progress.Post(new JobProgressWriter.Progress(e.Step, PhaseName(transition.To)));
+        var kind = JobEventKinds.FromTrainer(e.Kind);
+        var message = e.Message;
+        if (kind == JobEventKind.Resumed) progress.Post(new JobProgressWriter.Rewind(e.Step));
+        if (kind == JobEventKind.Cancelled && handingBack?.Invoke() == true)
+            (kind, message) = (JobEventKind.HandedBack, $"stopped after {e.Step} steps: the worker is shutting down; the next worker resumes from this step's checkpoint");
+        object? data = e.Transition is { } t ? new { from = t.From.Name(), to = t.To.Name(), reason = t.Reason } : null;
+        progress.Post(new JobProgressWriter.Event(kind, e.Step, message, data));
+        if (e.Transition is { } transition) progress.Post(new JobProgressWriter.Progress(e.Step, transition.To));
     }
 
     private long lastStep = -1;
 
-    public void OnMetrics(long step, IReadOnlyDictionary<string, double> metrics)
+    /// <summary>Metrics without their phase: the job's phase is left as it is.</summary>
+    public void OnMetrics(long step, IReadOnlyDictionary<string, double> metrics) => Report(step, null, metrics);
+
+    public void OnMetrics(long step, TrainingPhase phase, IReadOnlyDictionary<string, double> metrics) => Report(step, phase, metrics);
+
+    private void Report(long step, TrainingPhase? phase, IReadOnlyDictionary<string, double> metrics)
     {
         if (FaultInjection.IsArmed("dependency-cancel", step))
             throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.",
@@ -39,7 +45,6 @@ public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths,
         if (lastStep >= 0) ServiceMetrics.StepsTrained(step - lastStep);   // the first report after a (re)start only sets the mark
         lastStep = step;
         progress.Post(new JobProgressWriter.Metrics(step, metrics));
-        string? phase = metrics.TryGetValue("phase", out var p) && Enum.IsDefined((TrainingPhase)(int)p) ? PhaseName((TrainingPhase)(int)p) : null;
         progress.Post(new JobProgressWriter.Progress(step, phase));
     }
 
@@ -47,14 +52,14 @@ public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths,
     {
         if (uploads is null) Record(checkpoint);
         else uploads.Enqueue(checkpoint);
-        progress.Post(new JobProgressWriter.Event("checkpoint", checkpoint.Step, $"checkpoint at step {checkpoint.Step} ({checkpoint.Reason})", null));
+        progress.Post(new JobProgressWriter.Event(JobEventKind.Checkpoint, checkpoint.Step, $"checkpoint at step {checkpoint.Step} ({checkpoint.Reason})", null));
     }
 
     /// <summary>The checkpoint's row: where it is (its key, the same on disk and in the store), size and hash.</summary>
     public void Record(CheckpointInfo checkpoint)
     {
         var weights = new FileInfo(Path.Combine(checkpoint.Directory, CheckpointStore.WeightsFile));
-        progress.Post(new JobProgressWriter.Checkpoint(checkpoint.Step, PhaseName(checkpoint.Phase), paths.KeyOf(checkpoint.Directory),
+        progress.Post(new JobProgressWriter.Checkpoint(checkpoint.Step, checkpoint.Phase, paths.KeyOf(checkpoint.Directory),
             weights.Exists ? weights.Length : 0, checkpoint.WeightsSha256));
     }
 
@@ -62,6 +67,6 @@ public sealed class JobObserver(JobProgressWriter progress, ArtifactPaths paths,
     public void OnEvaluation(long step, string label, EvaluationReport report)
     {
         progress.Post(new JobProgressWriter.Metrics(step, EvaluationMetrics.Flatten(report, label == "base_centered" ? "eval_centered" : "eval")));
-        progress.Post(new JobProgressWriter.Event("evaluation", step, $"evaluation {label} on {report.Split} ({report.Pairs} pairs)", new { label, report }));
+        progress.Post(new JobProgressWriter.Event(JobEventKind.Evaluation, step, $"evaluation {label} on {report.Split} ({report.Pairs} pairs)", new { label, report }));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Polly;
 using TpcCma.Runs;
 using TpcCma.Service.Hosting;
 using TpcCma.Service.Persistence;
@@ -11,17 +12,20 @@ namespace TpcCma.Service.Jobs;
 /// <summary>The last write of a job: succeeded (with its report, and its model registered), cancelled, or failed with a reason.</summary>
 public static class JobOutcomes
 {
-    public static async Task SucceedAsync(IDbContextFactory<TrainingDb> dbs, Guid jobId, RunResult result, ArtifactPaths paths, CancellationToken ct)
+    /// <summary>A finished job's row races with its last progress writes and a cancel: each change is reapplied to a fresh row.</summary>
+    private static readonly ResiliencePipeline Conflicts = DatabaseRetry.ForConflicts(attempts: 10);
+
+    public static async Task SucceedAsync(IDbContextFactory<TrainingDb> dbs, TimeProvider time, Guid jobId, RunResult result, ArtifactPaths paths, CancellationToken ct)
     {
         await UpdateAsync(dbs, jobId, async (db, job) =>
         {
-            var now = DateTimeOffset.UtcNow;
+            var now = time.GetUtcNow();
             var report = new
             {
                 steps = result.Training.Steps,
                 train_samples = result.TrainSamples,
                 held_out_samples = result.HeldOutSamples,
-                phases = result.Training.Transitions.Select(t => new { step = t.Step, from = JobObserver.PhaseName(t.From), to = JobObserver.PhaseName(t.To), reason = t.Reason }),
+                phases = result.Training.Transitions.Select(t => new { step = t.Step, from = t.From.Name(), to = t.To.Name(), reason = t.Reason }),
                 final_metrics = result.Training.LastMetrics,
                 evaluations = result.Evaluations,
                 final_embeddings = result.FinalEmbeddings,
@@ -38,29 +42,31 @@ public static class JobOutcomes
                     Reference = paths.KeyOf(Path.Combine(result.FinalModelDirectory, CheckpointStore.WeightsFile)), JobId = jobId, CreatedAt = now,
                 });
             }
-            db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = "succeeded", Step = job.Step, CreatedAt = now });
+            db.Events.Add(JobEvent.Status(jobId, "succeeded", job.Step, now));
         }, ct);
         ServiceMetrics.JobFinished("succeeded");
     }
 
-    public static async Task CancelAsync(IDbContextFactory<TrainingDb> dbs, Guid jobId, CancellationToken ct)
+    public static async Task CancelAsync(IDbContextFactory<TrainingDb> dbs, TimeProvider time, Guid jobId, CancellationToken ct)
     {
         await UpdateAsync(dbs, jobId, (db, job) =>
         {
-            if (!job.Status.IsTerminal()) job.MarkCancelled(DateTimeOffset.UtcNow);
-            db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = "cancelled", Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
+            var now = time.GetUtcNow();
+            if (!job.Status.IsTerminal()) job.MarkCancelled(now);
+            db.Events.Add(JobEvent.Status(jobId, "cancelled", job.Step, now));
             return Task.CompletedTask;
         }, ct);
         ServiceMetrics.JobFinished("cancelled");
     }
 
-    public static async Task FailAsync(IDbContextFactory<TrainingDb> dbs, Guid jobId, Exception error, CancellationToken ct)
+    public static async Task FailAsync(IDbContextFactory<TrainingDb> dbs, TimeProvider time, Guid jobId, Exception error, CancellationToken ct)
     {
         await UpdateAsync(dbs, jobId, (db, job) =>
         {
             var (code, message) = Classify(error);
-            if (!job.Status.IsTerminal()) job.MarkFailed(code, message, DateTimeOffset.UtcNow);
-            db.Events.Add(new JobEvent { JobId = jobId, Kind = "status", Message = $"failed: {message}", Step = job.Step, CreatedAt = DateTimeOffset.UtcNow });
+            var now = time.GetUtcNow();
+            if (!job.Status.IsTerminal()) job.MarkFailed(code, message, now);
+            db.Events.Add(JobEvent.Status(jobId, $"failed: {message}", job.Step, now));
             return Task.CompletedTask;
         }, ct);
         ServiceMetrics.JobFinished("failed");
@@ -70,6 +76,7 @@ public static class JobOutcomes
     public static (string Code, string Message) Classify(Exception error) => error switch
     {
         TrainingDivergedException d => ("diverged", d.Message),
+        ProgressNotStoredException p => ("progress_not_stored", p.Message),
         // Not the job's own cancel (that is caught before): a dependency gave up, e.g. an HTTP client's timeout.
         OperationCanceledException { InnerException: TimeoutException } => ("timeout", $"a dependency timed out: {error.Message}"),
         OperationCanceledException => ("interrupted", $"a dependency was cancelled while the job ran ({error.GetType().Name}: {error.Message})"),
@@ -79,19 +86,12 @@ public static class JobOutcomes
         _ => ("internal_error", $"{error.GetType().Name}: {error.Message}"),
     };
 
-    private static async Task UpdateAsync(IDbContextFactory<TrainingDb> dbs, Guid jobId, Func<TrainingDb, TrainingJob, Task> change, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
+    private static async Task UpdateAsync(IDbContextFactory<TrainingDb> dbs, Guid jobId, Func<TrainingDb, TrainingJob, Task> change, CancellationToken ct) =>
+        await Conflicts.ExecuteAsync(async token =>
         {
-            await using var db = await dbs.CreateDbContextAsync(ct);
-            var job = await db.Jobs.FirstAsync(j => j.Id == jobId, ct);
+            await using var db = await dbs.CreateDbContextAsync(token);
+            var job = await db.Jobs.FirstAsync(j => j.Id == jobId, token);
             await change(db, job);
-            try
-            {
-                await db.SaveChangesAsync(ct);
-                return;
-            }
-            catch (DbUpdateConcurrencyException) when (attempt < 10) { }   // progress or a cancel raced us: reapply on a fresh row
-        }
-    }
+            await db.SaveChangesAsync(token);
+        }, ct);
 }

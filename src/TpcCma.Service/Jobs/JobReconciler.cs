@@ -15,7 +15,7 @@ namespace TpcCma.Service.Jobs;
 /// <c>FOR UPDATE SKIP LOCKED</c>, so two reconcilers never hand over the same job.
 /// </summary>
 public sealed class JobReconciler(IDbContextFactory<TrainingDb> dbs, IBackgroundJobClient hangfire, LeaseSettings settings,
-    ILogger<JobReconciler> log) : BackgroundService
+    TimeProvider time, ILogger<JobReconciler> log) : BackgroundService
 {
     /// <summary>A job handed over this many times without ending is failed rather than started again.</summary>
     public const int MaxAttempts = 10;
@@ -24,7 +24,7 @@ public sealed class JobReconciler(IDbContextFactory<TrainingDb> dbs, IBackground
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(settings.ReconcileEvery);
+        using var timer = new PeriodicTimer(settings.ReconcileEvery, time);
         do
         {
             try
@@ -49,7 +49,7 @@ public sealed class JobReconciler(IDbContextFactory<TrainingDb> dbs, IBackground
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         var enqueuedBefore = now - settings.EnqueueGrace;
         var silentSince = now - settings.DeadAfter;
         // Candidates: not ended, not held by a live lease, and with nothing in Hangfire that will run them. Silence is
@@ -85,14 +85,14 @@ public sealed class JobReconciler(IDbContextFactory<TrainingDb> dbs, IBackground
             {
                 // Asked to stop while no live worker held it: nothing is left to stop.
                 job.MarkCancelled(now);
-                db.Events.Add(new JobEvent { JobId = job.Id, Kind = "status", Message = "cancelled", Step = job.Step, CreatedAt = now });
+                db.Events.Add(JobEvent.Status(job.Id, "cancelled", job.Step, now));
                 message = "cancelled (no live worker held it)";
             }
             else if (job.Attempts >= MaxAttempts)
             {
                 var reason = $"started {job.Attempts} times without ending; its last worker stopped ({Why(job, row)})";
                 job.MarkFailed("stranded", reason, now);
-                db.Events.Add(new JobEvent { JobId = job.Id, Kind = "status", Message = $"failed: {reason}", Step = job.Step, CreatedAt = now });
+                db.Events.Add(JobEvent.Status(job.Id, $"failed: {reason}", job.Step, now));
                 message = "failed after too many attempts";
             }
             else
@@ -100,7 +100,7 @@ public sealed class JobReconciler(IDbContextFactory<TrainingDb> dbs, IBackground
                 var why = Why(job, row);
                 var id = job.Id;
                 job.HandOver(hangfire.Create<TrainJob>(t => t.RunAsync(id, CancellationToken.None), new EnqueuedState(job.Queue)));
-                db.Events.Add(new JobEvent { JobId = job.Id, Kind = "requeued", Message = $"handed to the next worker: {why}", Step = job.Step, CreatedAt = now });
+                db.Events.Add(new JobEvent { JobId = job.Id, Kind = JobEventKind.Requeued, Message = $"handed to the next worker: {why}", Step = job.Step, CreatedAt = now });
                 message = $"requeued as Hangfire job {job.HangfireJobId} ({why})";
             }
             log.LogWarning("Job {JobId} was stranded: {Action}", job.Id, message);

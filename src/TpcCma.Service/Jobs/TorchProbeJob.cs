@@ -11,12 +11,12 @@ public sealed record ProbeResult(string Worker, string Device, double EnqueueToS
 /// A few milliseconds of real work on a worker: proves a worker is alive, can run TorchSharp on its device,
 /// and shows the queue's enqueue-to-start latency. Operators use it after deploying a node.
 /// </summary>
-public sealed class TorchProbeJob
+public sealed class TorchProbeJob(TimeProvider time)
 {
     [AutomaticRetry(Attempts = 0), JobDisplayName("probe torch")]
     public ProbeResult Run(DateTimeOffset enqueuedAt)
     {
-        var latency = (DateTimeOffset.UtcNow - enqueuedAt).TotalMilliseconds;
+        var latency = (time.GetUtcNow() - enqueuedAt).TotalMilliseconds;
         var device = cuda.is_available() ? CUDA : CPU;
         using var scope = NewDisposeScope();
         using var grad = enable_grad();   // autograd mode is per thread: never inherit a pool thread's setting

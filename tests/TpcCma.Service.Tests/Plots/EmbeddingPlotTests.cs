@@ -46,7 +46,7 @@ public sealed class EmbeddingPlotTests : IAsyncLifetime
                 var report = Report(split, offset);
                 db.Events.Add(new JobEvent
                 {
-                    JobId = id, Kind = "evaluation", Step = step, Message = $"evaluation {label} on {split}", CreatedAt = DateTimeOffset.UtcNow,
+                    JobId = id, Kind = JobEventKind.Evaluation, Step = step, Message = $"evaluation {label} on {split}", CreatedAt = DateTimeOffset.UtcNow,
                     Data = JsonSerializer.Serialize(new { label, report }, JobProgressWriter.JsonOptions),
                 });
             }

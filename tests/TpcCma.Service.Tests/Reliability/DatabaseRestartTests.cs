@@ -58,10 +58,12 @@ public sealed class DatabaseRestartTests(ThrowawayPostgres postgres, ITestOutput
         await RestartAsync(async () =>
         {
             // The rest of the run, its final checkpoint and model happen while the server is down.
-            var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (!File.Exists(finalModel) && DateTime.UtcNow < deadline) await Task.Delay(100);
-            Assert.True(File.Exists(finalModel), $"the run did not finish while the database was down:\n{worker.Output}");
-            await Task.Delay(TimeSpan.FromSeconds(2));   // the worker now waits to record the outcome
+            Assert.True(await WaitUntilAsync(() => File.Exists(finalModel), TimeSpan.FromSeconds(120)),
+                $"the run did not finish while the database was down:\n{worker.Output}");
+            // The worker now waits to store the rest of its progress and the outcome: seen as a retry after the run ended.
+            var ended = worker.Output.Length;
+            Assert.True(await WaitUntilAsync(() => worker.Output[ended..].Contains($"Writing progress of job {id} failed"), TimeSpan.FromSeconds(30)),
+                $"the worker did not retry its last progress while the database was down:\n{worker.Output}");
         });
 
         await AssertSucceededOnceAsync(id, steps, worker);
@@ -72,13 +74,33 @@ public sealed class DatabaseRestartTests(ThrowawayPostgres postgres, ITestOutput
     {
         const int steps = 20;
         var worker = await deployment.Stack.StartWorkerAsync("node-a");
-        await Task.Delay(TimeSpan.FromSeconds(3));   // its pooled connections (Hangfire's polls, heartbeats) are open
-        await RestartAsync(() => Task.Delay(TimeSpan.FromSeconds(3)));
+        // Its pooled connections are open once its Hangfire server has announced itself; the restart breaks them all.
+        Assert.True(await WaitUntilAsync(() => HangfireServerIsUpAsync("node-a"), TimeSpan.FromSeconds(30)), $"the worker's Hangfire server never started:\n{worker.Output}");
+        await RestartAsync(() => Task.CompletedTask);
         var id = await deployment.SubmitAsync(steps, checkpointEvery: 10);
         var job = await FaultJobs.WaitForEndAsync(deployment.Client, id, TimeSpan.FromSeconds(120));
         Assert.True(job["status"]!.GetValue<string>() == "succeeded", $"{job.ToJsonString()}\n{worker.Output}");
         Assert.Equal(1, job["attempts"]!.GetValue<int>());
         Assert.Equal(FaultJobs.AllSteps(steps), await FaultJobs.LossStepsAsync(deployment.Client, id));
+    }
+
+    private static async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan timeout) =>
+        await WaitUntilAsync(() => Task.FromResult(condition()), timeout);
+
+    private static async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        for (var clock = Stopwatch.StartNew(); clock.Elapsed < timeout; await Task.Delay(100))
+            if (await condition()) return true;
+        return await condition();
+    }
+
+    private async Task<bool> HangfireServerIsUpAsync(string node)
+    {
+        await using var connection = new NpgsqlConnection(deployment.Stack.ConnectionString);
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand("SELECT count(*) FROM hangfire.server WHERE id LIKE @node", connection);
+        query.Parameters.AddWithValue("node", node + ":%");
+        return (long)(await query.ExecuteScalarAsync())! > 0;
     }
 
     /// <summary>Stops the server, runs <paramref name="whileDown"/>, and always starts it again.</summary>

@@ -10,7 +10,8 @@ public sealed class JobEventConfiguration : IEntityTypeConfiguration<JobEvent>
         e.ToTable("job_events");
         e.HasKey(x => x.Id);
         e.Property(x => x.Id).UseIdentityAlwaysColumn();
-        e.Property(x => x.Kind).HasMaxLength(32);
+        // Stored as its snake_case name, as before the kinds were typed: the column and every row stay as they are.
+        e.Property(x => x.Kind).HasMaxLength(32).HasConversion(k => k.Name(), s => JobEventKinds.Parse(s));
         e.Property(x => x.Data).HasColumnType("jsonb");
         e.HasIndex(x => new { x.JobId, x.Id });
         e.HasOne<TrainingJob>().WithMany().HasForeignKey(x => x.JobId).OnDelete(DeleteBehavior.Cascade);
