@@ -100,7 +100,11 @@ public sealed record SweepResults(string Dataset, IReadOnlyList<long> Seeds, IRe
         {
             m["cider_image_to_text"] = captioning.ImageToText;
             m["cider_text_to_text"] = captioning.TextToText;
+            if (captioning.ImageToTextProjected is { } decap) m["cider_image_to_text_decap"] = decap;
         }
+        if (r.Dimensionality is { } d)
+            foreach (var (cloud, of) in new[] { ("image", d.Image), ("text", d.Text), ("pooled", d.Pooled) })
+                (m[$"participation_ratio_{cloud}"], m[$"effective_rank_{cloud}"]) = (of.ParticipationRatio, of.EffectiveRank);
         return m.Where(p => double.IsFinite(p.Value)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
     }
 }

@@ -128,7 +128,8 @@ public sealed class SweepTests : IAsyncLifetime
             resultRows.Select(r => r!["model"]!.GetValue<string>()));
         var align = resultRows[6]!;
         Assert.Equal(0.0, align["alpha_target"]!.GetValue<double>());
-        foreach (var metric in new[] { "gap_raw", "gap_centroid", "gap_distribution", "zero_shot_top1", "joint_ari", "cider_image_to_text", "cider_text_to_text", "gap_mismatch" })
+        foreach (var metric in new[] { "gap_raw", "gap_centroid", "gap_distribution", "zero_shot_top1", "joint_ari", "cider_image_to_text", "cider_text_to_text", "gap_mismatch",
+                     "cider_image_to_text_decap", "participation_ratio_pooled", "effective_rank_pooled" })
             Assert.True(align["metrics"]![metric] is not null, $"results.json rows lack {metric}");
         Assert.Null(resultRows[0]!["alpha_target"]);
     }
