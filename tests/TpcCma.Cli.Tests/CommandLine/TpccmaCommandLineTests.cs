@@ -58,7 +58,7 @@ public sealed class TpccmaCommandLineTests
         Assert.Equal("folder", result.GetValue<string>("--format"));   // the default
 
         var hosts = CliApp.Parse("embed", "--model", "m", "--texts", "t", "--out", "o", "--allow-host", "a", "--allow-host", "b");
-        Assert.Equal(["a", "b"], hosts.GetValue<string[]>("--allow-host"));
+        Assert.Equal(["a", "b"], hosts.GetValue<string[]>("--allow-host")!);
 
         // A subcommand's own --version is its option, not the tool's.
         var emoji = CliApp.Parse("datasets", "import-emoji", "--out", "DIR", "--version", "15.0.1");
@@ -137,7 +137,7 @@ public sealed class TpccmaCommandLineTests
         var (code, stdout, _) = await Run("--version");
         Assert.Equal(ExitCodes.Ok, code);
         Assert.StartsWith("tpccma ", stdout);
-        Assert.Equal(1, stdout.Trim().Split('\n').Length);
+        Assert.Single(stdout.Trim().Split('\n'));
     }
 
     [Fact]
