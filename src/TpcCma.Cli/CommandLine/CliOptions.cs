@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 
 namespace TpcCma.Cli.CommandLine;
@@ -22,40 +23,34 @@ internal static class CliOptions
 
     public static Option<bool> Flag(string name, string description) => new(name) { Description = description, Arity = ArgumentArity.Zero };
 
-    public static Option<int> Int(string name, string valueName, string description, int fallback, int? min = null)
+    public static Option<int> Int(string name, string valueName, string description, int fallback, int? min = null) => new(name)
     {
-        var option = new Option<int>(name) { HelpName = valueName, Description = description, DefaultValueFactory = _ => fallback };
-        if (min is { } low)
-            option.Validators.Add(result =>
-            {
-                if (result.GetValueOrDefault<int>() < low) result.AddError($"{name} must be at least {low}, got {result.GetValueOrDefault<int>()}");
-            });
-        return option;
-    }
+        HelpName = valueName,
+        Description = description,
+        DefaultValueFactory = _ => fallback,
+        CustomParser = result => Checked(result, name, int.TryParse(Token(result), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value),
+            value, min, "an integer"),
+    };
 
     /// <summary>A finite number, read with the invariant culture (a dot for decimals whatever the machine's locale).</summary>
-    public static Option<double> Number(string name, string valueName, string description, double fallback, double? min = null)
+    public static Option<double> Number(string name, string valueName, string description, double fallback, double? min = null) => new(name)
     {
-        var option = new Option<double>(name)
-        {
-            HelpName = valueName,
-            Description = description,
-            DefaultValueFactory = _ => fallback,
-            CustomParser = result =>
-            {
-                var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-                if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)) return value;
-                result.AddError($"{name} must be a finite number, got '{text}'");
-                return 0;
-            },
-        };
-        if (min is { } low)
-            option.Validators.Add(result =>
-            {
-                if (result.GetValueOrDefault<double>() < low)
-                    result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be at least {low}, got {result.GetValueOrDefault<double>()}"));
-            });
-        return option;
+        HelpName = valueName,
+        Description = description,
+        DefaultValueFactory = _ => fallback,
+        CustomParser = result => Checked(result, name,
+            double.TryParse(Token(result), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value), value, min, "a finite number"),
+    };
+
+    private static string Token(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+
+    /// <summary>The parsed value, or an error naming the option when it did not parse or is below <paramref name="min"/>.</summary>
+    private static T Checked<T>(ArgumentResult result, string name, bool parsed, T value, T? min, string what) where T : struct, IComparable<T>
+    {
+        if (!parsed) result.AddError($"{name} must be {what}, got '{Token(result)}'");
+        else if (min is { } low && value.CompareTo(low) < 0)
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be at least {low}, got {value}"));
+        return value;
     }
 
     /// <summary>One of a fixed set of words; the first is the default unless <paramref name="required"/>.</summary>
