@@ -31,7 +31,7 @@ public static class ClientCommand
     }
 
     private static Option<double> RetryFor(double seconds) => CliOptions.Number("--retry-for", "SECONDS",
-        $"How long reads keep being retried while the service is unreachable or answers 408, 429 or 5xx (default {seconds:0}; 0 turns retrying off)",
+        "How long reads keep being retried while the service is unreachable or answers 408, 429 or 5xx (0 turns retrying off)",
         seconds, min: 0);
 
     private static async Task<int> RunAsync(ParseResult args, Option<double> retryFor, Func<ServiceClient, ClientOutput, ParseResult, CancellationToken, Task<int>> run,

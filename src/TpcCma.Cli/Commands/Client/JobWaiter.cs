@@ -18,7 +18,7 @@ public static class JobWaiter
     public static readonly Option<double> TimeoutOption = CliOptions.Number("--timeout", "SECONDS",
         "Give up waiting after this long with exit code 4; the job keeps running (0: wait as long as it takes)", 0, min: 0);
     public static readonly Option<bool> Wait = CliOptions.Flag("--wait", "Wait for the end and exit with its outcome (0 succeeded, 1 failed, 3 cancelled, 4 timed out)");
-    public static readonly Option<bool> Follow = CliOptions.Flag("--follow", "Also print the job's events and loss as they come (implies --wait)");
+    public static readonly Option<bool> Follow = CliOptions.Flag("--follow", "Also print the job's events and loss as they come (submit: implies --wait)");
 
     public static bool IsTerminal(string? status) => status is "succeeded" or "failed" or "cancelled";
 
