@@ -1,8 +1,9 @@
 using TpcCma.Checkpoints;
 using TpcCma.Cli;
-using static TpcCma.Core.Tests.Cli.CliCapture;
+using TpcCma.Core.Tests.Training;
+using static TpcCma.Cli.Tests.CliCapture;
 
-namespace TpcCma.Core.Tests.Training;
+namespace TpcCma.Cli.Tests.Commands;
 
 /// <summary><c>tpccma train</c> in-process; shares the console with the other CLI tests.</summary>
 [Collection("Console")]
