@@ -2,7 +2,10 @@ using static TorchSharp.torch;
 
 namespace TpcCma.Losses;
 
-/// <summary>The frozen starting model's view of the batch, which CLIP-Refine distils from: normalised features and its temperature.</summary>
+/// <summary>
+/// The frozen starting model's view of the batch: normalised features and its temperature. CLIP-Refine distils from
+/// all three; AlignCLIP reads only <see cref="TextFeatures"/> (its caption distances).
+/// </summary>
 public sealed record TeacherView(Tensor ImageFeatures, Tensor TextFeatures, Tensor Scale);
 
 /// <summary>

@@ -79,7 +79,7 @@ public class AlignClipTests
         var g = Golden.Value.Single(c => c.Name == "gap_synonyms");
         using var scope = NewDisposeScope();
         var distances = AlignClipLoss.SemanticDistances(LossGolden.ToTensor(g.Semantic));
-        Assert.Equal(0, distances[1, 3].item<double>(), 1e-12);                      // captions 1 and 3 mean the same
+        Assert.Equal(0.0, distances[1, 3].item<double>(), 1e-12);                      // captions 1 and 3 mean the same
         Assert.True(distances[0, 1].item<double>() > 0.1);
         Assert.True(distances.diagonal().eq(0).all().item<bool>());
         var objective = new TpcCmaObjective(new TrainingSpec { Method = AlignMethod.AlignClip }.Objective);
