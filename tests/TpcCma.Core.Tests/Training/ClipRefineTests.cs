@@ -76,6 +76,8 @@ public class ClipRefineTests
         Assert.Equal(expected, parts.Total.item<double>(), 1e-12);   // the curriculum's alpha plays no part
         Assert.Equal(0.7, parts.Weight.item<double>());
         Assert.Equal(ClipLoss.Compute(x, y, scale).item<double>(), parts.Clip.item<double>(), 1e-12);
+        Assert.Null(parts.Geometry);     // not optimised by CLIP-Refine, so not computed
+        Assert.Null(parts.Uniformity);
         Assert.Throws<ArgumentNullException>(() => objective.Compute(x.clone().requires_grad_(true), y.clone().requires_grad_(true), scale, 0.3));
     }
 

@@ -74,6 +74,8 @@ public class M2MixTests
         Assert.Equal(expected, parts.Total.item<double>(), 1e-12);   // alpha plays no part
         Assert.Equal(0.7, parts.Weight.item<double>());
         Assert.InRange(lambda, 0, 1);
+        Assert.Null(parts.Geometry);     // not optimised by m^2-Mix, so not computed
+        Assert.Null(parts.Uniformity);
     }
 
     [Fact]
