@@ -160,6 +160,9 @@ public sealed class Trainer : IDisposable
         if (teacher is null) return null;
         using (no_grad())
         {
+            // align_clip reads only the captions' features: the frozen image tower need not run.
+            if (spec.Method == AlignMethod.AlignClip)
+                return TeacherView.CaptionsOnly(nn.functional.normalize(teacher.encode_text(tokenIds.to(device)), p: 2, dim: -1));
             var seen = teacher.call(pixels.to(device), tokenIds.to(device));
             return new TeacherView(seen.ImageFeatures, seen.TextFeatures, seen.LogitScale);
         }

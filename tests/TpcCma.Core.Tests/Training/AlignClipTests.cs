@@ -29,9 +29,8 @@ public class AlignClipTests
         return data;
     }
 
-    // The frozen model's view: only its caption features are read; the image features and scale are placeholders.
-    private static TeacherView Teacher(Case g) =>
-        new(LossGolden.ToTensor(g.X), LossGolden.ToTensor(g.Semantic), tensor(1.0, ScalarType.Float64));
+    // The frozen model's view as the trainer hands it to align_clip: the captions' features alone.
+    private static TeacherView Teacher(Case g) => TeacherView.CaptionsOnly(LossGolden.ToTensor(g.Semantic));
 
     [Theory, MemberData(nameof(Names))]
     public void Separation_MatchesPyTorch_ValueGradientAndDistances(string name)

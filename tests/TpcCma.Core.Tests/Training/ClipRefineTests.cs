@@ -79,6 +79,8 @@ public class ClipRefineTests
         Assert.Null(parts.Geometry);     // not optimised by CLIP-Refine, so not computed
         Assert.Null(parts.Uniformity);
         Assert.Throws<ArgumentNullException>(() => objective.Compute(x.clone().requires_grad_(true), y.clone().requires_grad_(true), scale, 0.3));
+        Assert.Throws<ArgumentException>(() => objective.Compute(x.clone().requires_grad_(true), y.clone().requires_grad_(true), scale, 0.3,
+            TeacherView.CaptionsOnly(LossGolden.ToTensor(g.TeacherY))));   // HyCD needs the teacher's images and temperature
     }
 
     [Fact]
