@@ -2,10 +2,13 @@
 """Regenerates the tables of docs/RESULTS.md from the committed results files (docs/results/*.json).
 
 Every block between a line `<!-- generated: FILE NAME [SPLIT] -->` and the next `<!-- end generated -->` is
-replaced by `scripts/sweep_table.py docs/results/FILE NAME` (only SPLIT's tables when one is named), so the tables
+replaced by `scripts/sweep_table.py docs/results/FILE NAME` (only SPLIT's tables when one is named; `SPLIT:summary`
+keeps only its two tables of values and changes, for a comparison of methods where a fit over them means nothing), so the tables
 always say what the files say. FILE may name several results files joined by `+`: sweeps run from the same base
 on the same data (say, an alpha grid completed by a second sweep) are read as one, each seed's `base` and
-`base_centered` rows once (they must agree). Prose outside the blocks is left alone. `--check` exits 1 when the document is not current (nothing is written).
+`base_centered` rows once (they must agree). Each file may carry selectors, to compare methods run as separate
+sweeps: `FILE@0.5` keeps only its `align` rows at alpha_target 0.5, and `FILE=NAME` reports its `align` rows as
+the method NAME (for a sweep run without `methods`, say one with `"cma": "pairwise+geometry"` in its spec). Prose outside the blocks is left alone. `--check` exits 1 when the document is not current (nothing is written).
 
 Usage: render_results.py [--check]
 """
@@ -21,7 +24,29 @@ DOC = os.path.join(ROOT, "docs", "RESULTS.md")
 BLOCK = re.compile(r"(<!-- generated: (\S+) (\S+)(?: (\S+))? -->\n)(.*?)(<!-- end generated -->)", re.S)
 
 
-def load(file):
+SELECTED = re.compile(r"^([^@=]+)(?:@([0-9.]+))?(?:=([a-z0-9][a-z0-9_+.-]*))?$")
+
+
+def load(entry):
+    """A results file with its selectors applied (see the module's doc)."""
+    match = SELECTED.match(entry)
+    if match is None:
+        sys.exit(f"render_results: '{entry}' is not FILE[@ALPHA][=METHOD]")
+    file, alpha, method = match.groups()
+    doc = read(file)
+    for body in doc["splits"].values():
+        rows = body["rows"]
+        if alpha is not None:
+            rows = [r for r in rows if r["model"] != "align" or r.get("alpha_target") == float(alpha)]
+        if method is not None:
+            rows = [dict(r, method=method) if r["model"] == "align" else r for r in rows]
+        body["rows"] = rows
+    if alpha is not None:
+        doc["alpha_targets"] = [float(alpha)]
+    return doc
+
+
+def read(file):
     path = os.path.join(ROOT, "docs", "results", file)
     if not os.path.exists(path):
         sys.exit(f"render_results: {path} does not exist (named in docs/RESULTS.md)")
@@ -53,7 +78,7 @@ def merged(files):
 def table(file, name, split=None):
     files = file.split("+")
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as tmp:
-        json.dump(merged(files) if len(files) > 1 else load(file), tmp)
+        json.dump(merged(files) if len(files) > 1 else load(files[0]), tmp)
     try:
         out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "sweep_table.py"), tmp.name, name],
                              check=True, capture_output=True, text=True).stdout
@@ -61,6 +86,9 @@ def table(file, name, split=None):
         os.unlink(tmp.name)
     # The file's own title is replaced by the section heading around the block; split headings go one level down.
     lines = [l for l in out.splitlines() if not l.startswith("## ")]
+    summary = split is not None and split.endswith(":summary")
+    if summary:
+        split = split[: -len(":summary")]
     if split:
         sections, current = {}, None
         for line in lines:
@@ -70,6 +98,9 @@ def table(file, name, split=None):
         if split not in sections:
             sys.exit(f"render_results: {file} has no split '{split}'")
         lines = sections[split]
+    if summary:
+        cut = next((i for i, l in enumerate(lines) if l.startswith("R^2 of each")), len(lines))
+        lines = lines[:cut]
     return "\n".join("#" + l if l.startswith("### ") else l for l in lines).strip() + "\n"
 
 

@@ -29,6 +29,11 @@ COLUMNS = [("raw gap", "gap_raw"), ("centroid gap", "gap_centroid"), ("distribut
            ("zero-shot top-1", "zero_shot_top1"), ("joint ARI", "joint_ari"), ("CIDEr-D i2t", "cider_image_to_text"),
            ("CIDEr-D t2t", "cider_text_to_text")]
 
+# Shown in a table of their own when the results carry them (results files written since they were exported).
+DIAGNOSTICS = [("CIDEr-D i2t", "cider_image_to_text"), ("CIDEr-D i2t DeCap", "cider_image_to_text_decap"),
+               ("CIDEr-D t2t", "cider_text_to_text"), ("PR image", "participation_ratio_image"), ("PR text", "participation_ratio_text"),
+               ("PR pooled", "participation_ratio_pooled"), ("eff. rank pooled", "effective_rank_pooled")]
+
 
 def finite(v):
     return v is not None and v != "NaN" and not (isinstance(v, float) and math.isnan(v))
@@ -206,6 +211,15 @@ def render_split(split, groups, fits, comparisons):
             p, end = g[6].get(k), g[4].get(k)
             cells.append("-" if p is None else f"{pm(p, 1)} % ({end[0]:.3f})" if end else f"{pm(p, 1)} %")
         print(f"| {g[0]} | " + " | ".join(cells) + " |")
+
+    extra = [(c, k) for c, k in DIAGNOSTICS if any(k in g[4] for g in groups)]
+    if any(k not in ("cider_image_to_text", "cider_text_to_text") for _, k in extra):
+        print("\nCaptioning read two ways (direct, and DeCap: the image embedding projected onto the training captions' "
+              "embeddings first) and the effective dimensionality (participation ratio; effective rank of the pooled clouds).\n")
+        print("| model | " + " | ".join(c for c, _ in extra) + " |")
+        print("| --- | " + " | ".join("---:" for _ in extra) + " |")
+        for g in groups:
+            print(f"| {g[0]} | " + " | ".join(pm(g[4].get(k), 2 if k.startswith(("participation", "effective")) else 3) for _, k in extra) + " |")
 
     if fits:
         gaps = [gap for gap, _ in GAPS if any(k[1] == gap for k in fits)]

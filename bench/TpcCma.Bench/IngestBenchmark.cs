@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
@@ -19,11 +20,10 @@ namespace TpcCma.Bench;
 /// </summary>
 internal static class IngestBenchmark
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(ParseResult options, CancellationToken ct)
     {
-        var options = new BenchArgs(args);
-        var server = options.String("connection") ?? throw new ArgumentException("--connection is required (an Npgsql connection string)");
-        var (jobs, metrics, rate, seconds) = (options.Int("jobs", 8), options.Int("metrics", 20), options.Double("rate", 100), options.Double("seconds", 30));
+        var server = options.GetValue<string>("--connection")!;
+        var (jobs, metrics, rate, seconds) = (options.GetValue<int>("--jobs"), options.GetValue<int>("--metrics"), options.GetValue<double>("--rate"), options.GetValue<double>("--seconds"));
         if (jobs < 1 || metrics < 1 || rate <= 0 || seconds <= 0) throw new ArgumentException("--jobs, --metrics, --rate and --seconds must be positive");
 
         var database = "tpccma_ingest_" + Guid.NewGuid().ToString("N")[..12];
@@ -53,7 +53,7 @@ internal static class IngestBenchmark
             };
             Console.WriteLine($"rows {rows} in {elapsed:F1} s = {rows / elapsed:F0} rows/s; post-to-commit latency p50 {result.latency_ms.p50:F0} ms, "
                 + $"p99 {result.latency_ms.p99:F0} ms, max {result.latency_ms.max:F0} ms; write errors {failures.Count}; wrong or missing rows {wrong}");
-            if (options.String("json") is { } json) await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result));
+            if (options.GetValue<string>("--json") is { } json) await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result));
             return failures.Count == 0 && wrong == 0 ? 0 : 1;
         }
         finally

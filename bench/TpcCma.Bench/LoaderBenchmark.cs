@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using TpcCma.Data;
@@ -10,11 +11,10 @@ namespace TpcCma.Bench;
 /// </summary>
 internal static class LoaderBenchmark
 {
-    public static int Run(string[] args)
+    public static int Run(ParseResult options)
     {
-        var options = new BenchArgs(args);
-        var data = options.String("data") ?? throw new ArgumentException("--data DIR is required");
-        int size = options.Int("size", 32), batch = options.Int("batch", 64), workers = options.Int("workers", 2), repeats = options.Int("repeats", 3);
+        var data = options.GetValue<string>("--data")!;
+        int size = options.GetValue<int>("--size"), batch = options.GetValue<int>("--batch"), workers = options.GetValue<int>("--workers"), repeats = options.GetValue<int>("--repeats");
         var dataset = ImageTextDataset.Open(data);
         var processor = new ClipImageProcessor(ImageProcessorConfig.Clip(size));
         var cacheDir = Directory.CreateTempSubdirectory("tpccma-bench-cache-").FullName;
@@ -30,7 +30,7 @@ internal static class LoaderBenchmark
             medians["memory_cache"] = Report("memory cache", repeats, dataset.Samples.Count, _ => Epoch(memory));
         }
         finally { Directory.Delete(cacheDir, recursive: true); }
-        if (options.String("json") is { } path)
+        if (options.GetValue<string>("--json") is { } path)
             File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(new
             {
                 suite = "loader", size, batch, workers, repeats, samples = dataset.Samples.Count, samples_per_second = medians,

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using TpcCma.Evaluation;
@@ -12,17 +13,14 @@ namespace TpcCma.Bench;
 /// </summary>
 public static class MetricsBenchmark
 {
-    private static readonly string[] AllParts = ["gaps", "probe", "kmeans", "cider", "captioning"];
+    public static readonly string[] AllParts = ["gaps", "probe", "kmeans", "cider", "captioning"];
 
-    public static int Run(string[] args)
+    public static int Run(ParseResult options)
     {
-        var words = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || !args[i - 1].StartsWith("--", StringComparison.Ordinal))).ToList();
-        string? Option(string name) { var i = Array.IndexOf(args, "--" + name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
-        if (words.FirstOrDefault() != "metrics") { Console.Error.WriteLine("usage: tpccma-bench metrics [" + string.Join('|', AllParts) + " ...] [--repeats R] [--threads T] [--device cpu|cuda]"); return 2; }
-        var parts = words.Count > 1 ? words.Skip(1).ToList() : [.. AllParts];
-        var repeats = int.Parse(Option("repeats") ?? "3", CultureInfo.InvariantCulture);
-        if (Option("threads") is { } threads) set_num_threads(int.Parse(threads, CultureInfo.InvariantCulture));
-        var device = new Device(Option("device") ?? "cpu");
+        var parts = options.GetValue<string[]>("PART") is { Length: > 0 } named ? named : AllParts;
+        var repeats = options.GetValue<int>("--repeats");
+        if (options.GetValue<int>("--threads") is > 0 and var threads) set_num_threads(threads);
+        var device = new Device(options.GetValue<string>("--device")!);
 
         Console.WriteLine($"# {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, torch threads {get_num_threads()}, device {device}, repeats {repeats}");
         foreach (var part in parts)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using TpcCma.Data;
@@ -12,17 +13,16 @@ namespace TpcCma.Bench;
 /// </summary>
 internal static class ShardLoaderBenchmark
 {
-    public static int Run(string[] args)
+    public static int Run(ParseResult options)
     {
-        var options = new BenchArgs(args);
-        var shards = options.String("shards") ?? throw new ArgumentException("--shards LIST|DIR is required");
-        var folder = options.String("folder");
-        int size = options.Int("size", 224), batch = options.Int("batch", 64), workers = options.Int("workers", 2);
-        var maxSamples = options.Int("max-samples", int.MaxValue);
-        var rssEvery = options.Int("rss-every", 200);
-        var cacheMiB = options.Int("cache-mib", 64);
-        var mode = options.String("mode", "throughput");
-        var repeats = options.Int("repeats", 3);
+        var shards = options.GetValue<string>("--shards")!;
+        var folder = options.GetValue<string>("--folder");
+        int size = options.GetValue<int>("--size"), batch = options.GetValue<int>("--batch"), workers = options.GetValue<int>("--workers");
+        var maxSamples = options.GetValue<int>("--max-samples");
+        var rssEvery = options.GetValue<int>("--rss-every");
+        var cacheMiB = options.GetValue<int>("--cache-mib");
+        var mode = options.GetValue<string>("--mode")!;
+        var repeats = options.GetValue<int>("--repeats");
         var processor = new ClipImageProcessor(ImageProcessorConfig.Clip(size));
         var set = ShardSet.Open(shards);
         Console.WriteLine($"{set.Shards.Count} shards; size {size}, batch {batch}, workers {workers}, {Environment.ProcessorCount} cores; load {Load()}");
@@ -73,7 +73,7 @@ internal static class ShardLoaderBenchmark
             results["samples"] = count;
         }
         Console.WriteLine($"load {Load()}");
-        if (options.String("json") is { } path)
+        if (options.GetValue<string>("--json") is { } path)
             File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(results, Training.TrainingBenchmark.JsonOptions));
         return 0;
     }

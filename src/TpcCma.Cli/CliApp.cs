@@ -1,12 +1,17 @@
+using System.CommandLine;
+using TpcCma.Cli.CommandLine;
 using TpcCma.Cli.Commands;
 using TpcCma.Cli.Commands.Client;
 
 namespace TpcCma.Cli;
 
-/// <summary>Finds the command named by the leading words, parses the rest, maps failures to exit codes.</summary>
+/// <summary>Builds the command tree from <see cref="All"/>, parses with System.CommandLine and maps failures to exit codes.</summary>
 public static class CliApp
 {
-    /// <summary>Every command. Each lives in its own file under Commands/ and exposes a <c>Command</c>.</summary>
+    /// <summary>
+    /// Every command. Each lives in its own file under Commands/ and exposes a <see cref="CliCommand"/>; adding one is
+    /// a line here (its words place it: <c>"operations wait"</c> lands under an <c>operations</c> group).
+    /// </summary>
     public static IReadOnlyList<CliCommand> All { get; } =
     [
         VersionCommand.Command,
@@ -27,61 +32,55 @@ public static class CliApp
         .. SweepsCommands.All,
     ];
 
-    public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    /// <summary>What the groups of commands are for, shown by <c>tpccma --help</c>.</summary>
+    private static readonly Dictionary<string, string> Groups = new(StringComparer.Ordinal)
     {
-        stdout ??= Console.Out;
-        stderr ??= Console.Error;
-        var match = All
-            .Where(c => IsPrefix(c.Words.Split(' '), args))
-            .OrderByDescending(c => c.Words.Split(' ').Length)
-            .FirstOrDefault();
-        if (match is null || args.Contains("--help") || args.Contains("-h"))
-        {
-            PrintHelp(match, match is null ? stderr : stdout);
-            return match is null && !(args.Length > 0 && args[0] is "--help" or "-h" or "help") ? ExitCodes.InvalidRequest : ExitCodes.Ok;
-        }
+        ["datasets"] = "Check, summarise, make, import and convert image-text data sets",
+        ["jobs"] = "Submit, follow, inspect and cancel training jobs on the service",
+        ["checkpoints"] = "List and download a job's checkpoints from the service",
+        ["sweeps"] = "Submit and inspect sweeps over alpha_target on the service",
+    };
 
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            var parsed = CliArgs.Parse(args[match.Words.Split(' ').Length..], match.Flags.ToHashSet());
-            return await match.Run(parsed, cts.Token);
-        }
-        catch (CliUsageException ex)
-        {
-            await stderr.WriteLineAsync($"error: {ex.Message}\nusage: tpccma {match.Usage}");
-            return ExitCodes.InvalidRequest;
-        }
-        catch (OperationCanceledException) when (cts.IsCancellationRequested)
-        {
-            await stderr.WriteLineAsync("cancelled");
-            return ExitCodes.Cancelled;
-        }
-        catch (Exception ex) when (ex is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException)
-        {
-            await stderr.WriteLineAsync($"error: {ex.Message}");
-            return ExitCodes.InvalidRequest;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
-    }
+    /// <summary>Built once: the options are shared instances, and parsing does not change the tree.</summary>
+    private static readonly Lazy<RootCommand> Root = new(Build);
 
-    private static bool IsPrefix(string[] words, string[] args) =>
-        args.Length >= words.Length && words.Select((w, i) => args[i] == w).All(x => x);
+    public static Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null) =>
+        CommandLineHost.RunAsync("tpccma", Root.Value, Normalise(args), stdout ?? Console.Out, stderr ?? Console.Error,
+            ex => ex is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException);
 
-    private static void PrintHelp(CliCommand? command, TextWriter writer)
+    /// <summary>Parses without running anything: what a command line would do, and its errors.</summary>
+    public static ParseResult Parse(params string[] args) => CommandLineHost.Parse(Root.Value, Normalise(args));
+
+    /// <summary><c>tpccma help [COMMAND...]</c> is kept as another spelling of <c>--help</c>.</summary>
+    private static string[] Normalise(string[] args) => args is ["help", .. var rest] ? [.. rest, "--help"] : args;
+
+    private static RootCommand Build()
     {
-        if (command is not null)
+        var root = CommandLineHost.Root("tpccma", "TPC-CMA: data sets, training, evaluation and export offline, and the client of the service.",
+            typeof(CliApp).Assembly);
+        foreach (var definition in All)
         {
-            writer.WriteLine($"tpccma {command.Usage}\n\n{command.Summary}");
-            return;
+            Command parent = root;
+            var words = definition.Words.Split(' ');
+            foreach (var group in words[..^1])
+            {
+                var existing = parent.Subcommands.FirstOrDefault(c => c.Name == group);
+                if (existing is null)
+                {
+                    existing = new Command(group, Groups.GetValueOrDefault(group));
+                    parent.Subcommands.Add(existing);
+                }
+                parent = existing;
+            }
+            var command = new Command(words[^1], definition.Summary);
+            foreach (var symbol in definition.Symbols)
+            {
+                if (symbol is Option option) command.Options.Add(option);
+                else command.Arguments.Add((Argument)symbol);
+            }
+            command.SetAction(definition.Run);
+            parent.Subcommands.Add(command);
         }
-        writer.WriteLine("usage: tpccma COMMAND [options]\n\ncommands:");
-        foreach (var c in All.OrderBy(c => c.Words, StringComparer.Ordinal))
-            writer.WriteLine($"  {c.Words,-24} {c.Summary}");
+        return root;
     }
 }

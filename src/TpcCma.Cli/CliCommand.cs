@@ -1,20 +1,14 @@
+using System.CommandLine;
+
 namespace TpcCma.Cli;
 
-/// <summary>One command: its words (<c>datasets validate</c>), a one-line summary, usage, and its handler.</summary>
-/// <param name="Flags">Option names that take no value.</param>
+/// <summary>
+/// One command: its words (<c>datasets validate</c>), a one-line summary, the options and arguments it declares,
+/// and its handler. <see cref="CliApp"/> turns the list of these into System.CommandLine's tree, so a new command
+/// is one file under Commands/ exposing such a record and one line in <see cref="CliApp.All"/>.
+/// </summary>
 public sealed record CliCommand(
     string Words,
     string Summary,
-    string Usage,
-    Func<CliArgs, CancellationToken, Task<int>> Run,
-    params string[] Flags);
-
-/// <summary>Process exit codes shared by every command (CI pipelines branch on them).</summary>
-public static class ExitCodes
-{
-    public const int Ok = 0;
-    public const int Failed = 1;
-    public const int InvalidRequest = 2;
-    public const int Cancelled = 3;
-    public const int TimedOut = 4;
-}
+    IReadOnlyList<Symbol> Symbols,
+    Func<ParseResult, CancellationToken, Task<int>> Run);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using TorchSharp;
 using System.Text.Json;
 using TpcCma.Losses;
@@ -22,12 +23,11 @@ internal static class DeviceSmoke
 
     private sealed record Pass(double LossRelative, double FeatureMaxAbs, double GradRelative, double Tolerance, bool Ok);
 
-    public static int Run(string[] args)
+    public static int Run(ParseResult options)
     {
-        var options = new BenchArgs(args);
-        var preset = options.String("preset", "tiny");
-        var batch = options.Int("batch", 16);
-        var device = DeviceOptions.Parse(options.String("device", "cuda"));
+        var preset = options.GetValue<string>("--preset")!;
+        var batch = options.GetValue<int>("--batch");
+        var device = DeviceOptions.Parse(options.GetValue<string>("--device")!);
         var config = ClipConfig.Preset(preset);
         using var batches = new SyntheticBatchSource(batch, batch, config.ImageResolution, config.ContextLength, config.VocabSize, seed: 3);
 
@@ -37,7 +37,7 @@ internal static class DeviceSmoke
         foreach (var (name, pass) in new[] { ("fp32", fp32), ("bf16", bf16) })
             Console.WriteLine(TrainingBenchmark.Invariant(
                 $"smoke {preset} batch {batch} {device.DeviceName} {name} vs cpu fp32: loss rel {pass.LossRelative:E2}, features max abs {pass.FeatureMaxAbs:E2}, grads rel {pass.GradRelative:E2} (tolerance {pass.Tolerance:E0}) {(pass.Ok ? "OK" : "FAILED")}"));
-        if (options.String("json") is { } path)
+        if (options.GetValue<string>("--json") is { } path)
             File.WriteAllText(path, JsonSerializer.Serialize(new
             {
                 suite = "smoke", preset, batch, device = device.DeviceName, cuda = cuda.is_available(), fp32, bf16,

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using TorchSharp;
 using System.Diagnostics;
 using System.Text.Json;
@@ -12,13 +13,12 @@ namespace TpcCma.Bench.Training;
 /// </summary>
 internal static class MatmulBenchmark
 {
-    public static int Run(string[] args)
+    public static int Run(ParseResult options)
     {
-        var options = new BenchArgs(args);
-        int n = options.Int("size", 2048), repeats = options.Int("repeats", 20);
-        if (options.Int("threads", 0) is > 0 and var threads) set_num_threads(threads);
-        var device = DeviceOptions.Parse(options.String("device", "cpu")).Device;
-        var dtype = options.String("dtype", "float32") switch
+        int n = options.GetValue<int>("--size"), repeats = options.GetValue<int>("--repeats");
+        if (options.GetValue<int>("--threads") is > 0 and var threads) set_num_threads(threads);
+        var device = DeviceOptions.Parse(options.GetValue<string>("--device")!).Device;
+        var dtype = options.GetValue<string>("--dtype")! switch
         {
             "float32" => ScalarType.Float32,
             "bfloat16" => ScalarType.BFloat16,
@@ -39,7 +39,7 @@ internal static class MatmulBenchmark
         // The best run is the estimate of the ceiling: load from other processes only ever slows a run down.
         Console.WriteLine(TrainingBenchmark.Invariant(
             $"matmul {n}^3 {dtype} on {device}, {get_num_threads()} threads: peak {gflops.Max():F1} GFLOP/s (median {median:F1}, min {gflops.Min():F1}, {repeats} runs)"));
-        if (options.String("json") is { } path)
+        if (options.GetValue<string>("--json") is { } path)
             File.WriteAllText(path, JsonSerializer.Serialize(new
             {
                 suite = "matmul", size = n, dtype = dtype.ToString(), device = device.ToString(), threads = get_num_threads(),

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using TorchSharp;
 using System.Diagnostics;
 using System.Text.Json;
@@ -14,13 +15,12 @@ namespace TpcCma.Bench.Training;
 /// </summary>
 internal static class MemoryBenchmark
 {
-    public static int Run(string[] args)
+    public static int Run(ParseResult options)
     {
-        var options = new BenchArgs(args);
-        var preset = options.String("preset", "tiny");
+        var preset = options.GetValue<string>("--preset")!;
         var config = ClipConfig.Preset(preset);
-        int batch = options.Int("batch", 64), steps = options.Int("steps", 500), every = options.Int("every", 50);
-        if (options.Int("threads", 0) is > 0 and var threads) set_num_threads(threads);
+        int batch = options.GetValue<int>("--batch"), steps = options.GetValue<int>("--steps"), every = options.GetValue<int>("--every");
+        if (options.GetValue<int>("--threads") is > 0 and var threads) set_num_threads(threads);
         var spec = new TrainingSpec { Model = preset, BatchSize = batch, Steps = steps, LogEvery = every };
         var output = Directory.CreateTempSubdirectory("tpccma-bench-memory-").FullName;
         var sampler = new Sampler();
@@ -41,7 +41,7 @@ internal static class MemoryBenchmark
         var rssGrowth = later[^1].RssMib - later[0].RssMib;
         var tensorGrowth = later[^1].LiveTensors - later[0].LiveTensors;
         Console.WriteLine(TrainingBenchmark.Invariant($"from step {later[0].Step} to {later[^1].Step}: rss {rssGrowth:+0.0;-0.0} MiB, live tensors {tensorGrowth:+0;-0;0}; peak rss {PeakRssMib():F1} MiB"));
-        if (options.String("json") is { } path)
+        if (options.GetValue<string>("--json") is { } path)
             File.WriteAllText(path, JsonSerializer.Serialize(new
             {
                 suite = "memory", preset, batch, steps, every, checkpoint_every = spec.CheckpointEvery, threads = get_num_threads(),

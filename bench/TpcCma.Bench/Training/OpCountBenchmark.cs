@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using TorchSharp;
 using TpcCma.Losses;
@@ -17,11 +18,11 @@ namespace TpcCma.Bench.Training;
 /// </summary>
 internal static class OpCountBenchmark
 {
-    public static int Run(string[] args)
+    public static int Run(ParseResult options)
     {
-        var options = new BenchArgs(args);
-        var preset = options.String("preset", "tiny");
-        int batch = options.Int("batch", 64), steps = options.Int("steps", 3);
+        var preset = options.GetValue<string>("--preset")!;
+        if (options.GetValue<int>("--threads") is > 0 and var threads) set_num_threads(threads);   // counts do not depend on it
+        int batch = options.GetValue<int>("--batch"), steps = options.GetValue<int>("--steps");
         var config = ClipConfig.Preset(preset);
         var spec = new TrainingSpec { Model = preset, BatchSize = batch, Steps = 1_000_000 };
         manual_seed(spec.Seed);
@@ -65,7 +66,7 @@ internal static class OpCountBenchmark
         Console.WriteLine($"# ops {preset}, batch {batch}, {trainable.Length} trainable parameter tensors, tensors created per step (step {steps}):");
         foreach (var (part, count) in perStep) Console.WriteLine($"{part,-12} {count,6}");
         Console.WriteLine($"{"total",-12} {perStep.Values.Sum(),6}   autograd.grad calls per step: 2 (the objective's a and b)");
-        if (options.String("json") is { } path)
+        if (options.GetValue<string>("--json") is { } path)
             File.WriteAllText(path, JsonSerializer.Serialize(new
             {
                 suite = "ops", preset, batch, trainable_tensors = trainable.Length, tensors_created_per_step = perStep,

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using TorchSharp;
 using System.Diagnostics;
 using System.Globalization;
@@ -17,18 +18,17 @@ namespace TpcCma.Bench.Training;
 /// </summary>
 internal static class TrainingBenchmark
 {
-    public static int Run(string[] args)
+    public static int Run(ParseResult options)
     {
-        var options = new BenchArgs(args);
-        var preset = options.String("preset", "tiny");
+        var preset = options.GetValue<string>("--preset")!;
         var config = ClipConfig.Preset(preset);
-        int batch = options.Int("batch", 64), steps = options.Int("steps", 30), warmup = options.Int("warmup", 5);
-        int rounds = options.Int("rounds", 1), logEvery = options.Int("log-every", 10);
-        var modes = options.String("modes", "trainer,bare").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        int batch = options.GetValue<int>("--batch"), steps = options.GetValue<int>("--steps"), warmup = options.GetValue<int>("--warmup");
+        int rounds = options.GetValue<int>("--rounds"), logEvery = options.GetValue<int>("--log-every");
+        var modes = options.GetValue<string>("--modes")!.Split(',', StringSplitOptions.RemoveEmptyEntries);
         if (modes.Except(["trainer", "bare", "parts"]).FirstOrDefault() is { } unknown) throw new ArgumentException($"--modes: unknown mode '{unknown}' (trainer, bare, parts)");
-        if (options.Int("threads", 0) is > 0 and var threads) set_num_threads(threads);
-        var deviceOptions = DeviceOptions.Parse(options.String("device", "cpu"), options.String("bf16", "false") == "true");
-        var peak = options.Double("peak-gflops", 0);
+        if (options.GetValue<int>("--threads") is > 0 and var threads) set_num_threads(threads);
+        var deviceOptions = DeviceOptions.Parse(options.GetValue<string>("--device")!, options.GetValue<bool>("--bf16"));
+        var peak = options.GetValue<double>("--peak-gflops");
         // A long nominal run keeps the curriculum in phase 1 (alpha = 0) for the few steps timed: no phase boundary
         // (and its checkpoint) lands in the window. The objective computes every term and both norms in every phase.
         var spec = new TrainingSpec { Model = preset, BatchSize = batch, Steps = 1_000_000, LogEvery = logEvery, CheckpointEvery = 1_000_000 };
@@ -56,7 +56,7 @@ internal static class TrainingBenchmark
                 (r.Mfu is { } mfu ? Invariant($"  MFU {100 * mfu:F1}% of {peak:F0}") : ""));
         if (results.TryGetValue("trainer", out var full) && results.TryGetValue("bare", out var bare))
             Console.WriteLine(Invariant($"trainer overhead over bare: wall {100 * (full.MedianMs / bare.MedianMs - 1):F1}% (median of per-round ratios {100 * (Median(roundMedians["trainer"].Zip(roundMedians["bare"], (a, b) => a / b).ToList()) - 1):F1}%), CPU time {100 * (full.MedianCpuMs / bare.MedianCpuMs - 1):F1}%"));
-        if (options.String("json") is { } path)
+        if (options.GetValue<string>("--json") is { } path)
             File.WriteAllText(path, JsonSerializer.Serialize(new
             {
                 suite = "train", preset, batch, text_length = config.ContextLength, device = deviceOptions.DeviceName,

@@ -1,35 +1,28 @@
+using System.CommandLine;
+using TpcCma.Cli.CommandLine;
 using TpcCma.Data;
 
 namespace TpcCma.Cli.Commands;
 
-/// <summary>Options shared by the <c>datasets</c> commands, parsed and checked in one place.</summary>
+/// <summary>Options shared by the <c>datasets</c> commands, declared and read in one place.</summary>
 internal static class DatasetArgs
 {
-    public static string Path(CliArgs args) => args.Positionals switch
-    {
-        [var only] => only,
-        [] => throw new CliUsageException("missing dataset PATH"),
-        _ => throw new CliUsageException($"expected one dataset PATH, got {args.Positionals.Count}: {string.Join(" ", args.Positionals)}"),
-    };
+    public static readonly Argument<string> Path = new("PATH") { Description = "The data set: a folder, a manifest, an archive or WebDataset shards" };
+    public static readonly Option<string> Policy = CliOptions.Choice("--policy", "fail: refuse a data set with problems; skip: leave those samples out", ["fail", "skip"]);
+    public static readonly Option<string> ImageFolder = CliOptions.Text("--image-folder", "DIR", "Where the manifest's relative image paths point (default: beside the manifest)");
+    public static readonly Option<int> MaxPixels = CliOptions.Int("--max-pixels", "N", "Largest image (width x height) accepted",
+        (int)Math.Min(int.MaxValue, ImageLimits.Default.MaxPixels), min: 1);
+    public static readonly Option<int> MaxCaptionChars = CliOptions.Int("--max-caption-chars", "N", "Longest caption accepted", DatasetOptions.Default.MaxCaptionChars, min: 1);
+    /// <summary><c>--caption-field NAME</c>: captions from that field of <c>KEY.json</c> rather than <c>KEY.txt</c> (shards).</summary>
+    public static readonly Option<string> CaptionField = CliOptions.Text("--caption-field", "NAME", "Shards: read captions from this field of KEY.json instead of KEY.txt");
 
-    public static DatasetOptions Options(CliArgs args, ImageCheck check)
-    {
-        var policy = args.Optional("policy") switch
-        {
-            null or "fail" => ValidationPolicy.Fail,
-            "skip" => ValidationPolicy.Skip,
-            var other => throw new CliUsageException($"--policy must be 'fail' or 'skip', got '{other}'"),
-        };
-        var maxPixels = args.Int("max-pixels", (int)Math.Min(int.MaxValue, ImageLimits.Default.MaxPixels));
-        var maxCaption = args.Int("max-caption-chars", DatasetOptions.Default.MaxCaptionChars);
-        if (maxPixels <= 0) throw new CliUsageException($"--max-pixels must be positive, got {maxPixels}");
-        if (maxCaption <= 0) throw new CliUsageException($"--max-caption-chars must be positive, got {maxCaption}");
-        return new DatasetOptions(policy, check, ImageLimits.Default with { MaxPixels = maxPixels }, MaxCaptionChars: maxCaption,
-            ImageFolder: args.Optional("image-folder"));
-    }
+    /// <summary>The options <see cref="Options"/> reads.</summary>
+    public static IReadOnlyList<Symbol> Loading { get; } = [Policy, ImageFolder, MaxPixels, MaxCaptionChars];
 
-    public static void RejectUnknown(CliArgs args)
+    public static DatasetOptions Options(ParseResult args, ImageCheck check)
     {
-        if (args.Unread().FirstOrDefault() is { } unknown) throw new CliUsageException($"unknown option --{unknown}");
+        var policy = args.GetValue(Policy) == "skip" ? ValidationPolicy.Skip : ValidationPolicy.Fail;
+        return new DatasetOptions(policy, check, ImageLimits.Default with { MaxPixels = args.GetValue(MaxPixels) },
+            MaxCaptionChars: args.GetValue(MaxCaptionChars), ImageFolder: args.GetValue(ImageFolder));
     }
 }

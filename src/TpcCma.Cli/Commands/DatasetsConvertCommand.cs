@@ -1,3 +1,5 @@
+using System.CommandLine;
+using TpcCma.Cli.CommandLine;
 using TpcCma.Data;
 using TpcCma.Data.Shards;
 
@@ -6,18 +8,20 @@ namespace TpcCma.Cli.Commands;
 /// <summary><c>tpccma datasets convert SRC --out DIR</c>: a folder/manifest/archive data set to WebDataset shards, or shards to a folder.</summary>
 public static class DatasetsConvertCommand
 {
+    private static readonly Argument<string> Source = new("SRC") { Description = "A folder, manifest or archive data set, or WebDataset shards" };
+    private static readonly Option<string> Out = CliOptions.Text("--out", "DIR", "An empty or new folder to write into", required: true);
+
     public static CliCommand Command { get; } = new(
         "datasets convert",
         "Convert a folder/manifest/archive dataset to WebDataset shards, or shards to a folder with manifest.jsonl",
-        "datasets convert SRC --out DIR [--shard-size N] [--policy fail|skip] [--caption-field NAME]",
+        [Source, Out, ShardDatasetCommands.ShardSize, .. DatasetArgs.Loading, DatasetArgs.CaptionField],
         Run);
 
-    private static Task<int> Run(CliArgs args, CancellationToken ct)
+    private static Task<int> Run(ParseResult args, CancellationToken ct)
     {
-        var source = DatasetArgs.Path(args);
-        var outDir = args.Required("out");
-        var shardSize = args.Int("shard-size", 1000);
-        if (shardSize <= 0) throw new CliUsageException($"--shard-size must be positive, got {shardSize}");
+        var source = args.GetRequiredValue(Source);
+        var outDir = args.GetRequiredValue(Out);
+        var shardSize = args.GetValue(ShardDatasetCommands.ShardSize);
         if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
             throw new CliUsageException($"--out {outDir} is not empty; convert writes into an empty or new folder");
         try
@@ -26,14 +30,12 @@ public static class DatasetsConvertCommand
             {
                 var format = ShardDatasetCommands.Format(args);
                 var policy = DatasetArgs.Options(args, ImageCheck.Header).Policy;
-                DatasetArgs.RejectUnknown(args);
                 var (written, skipped) = ShardConversion.ToFolder(ShardSet.Open(source, format: format), outDir, policy, ct);
                 foreach (var error in skipped) Console.WriteLine($"skipped {error}");
                 Console.WriteLine($"wrote {written} samples to {Path.GetFullPath(outDir)} (manifest.jsonl){(skipped.Count > 0 ? $", skipped {skipped.Count}" : "")}");
                 return Task.FromResult(ExitCodes.Ok);
             }
             var options = DatasetArgs.Options(args, ImageCheck.Header);
-            DatasetArgs.RejectUnknown(args);
             var dataset = ImageTextDataset.Open(source, options);
             var shards = ShardConversion.FromDataset(dataset, outDir, shardSize, ct);
             Console.WriteLine($"wrote {dataset.Samples.Count} samples in {shards} shard(s) of up to {shardSize} to {Path.GetFullPath(outDir)}" +

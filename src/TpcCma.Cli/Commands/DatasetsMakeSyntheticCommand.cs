@@ -1,3 +1,5 @@
+using System.CommandLine;
+using TpcCma.Cli.CommandLine;
 using TpcCma.Data.Sources;
 
 namespace TpcCma.Cli.Commands;
@@ -5,35 +7,34 @@ namespace TpcCma.Cli.Commands;
 /// <summary><c>tpccma datasets make-synthetic</c>: writes the deterministic synthetic-shapes dataset.</summary>
 public static class DatasetsMakeSyntheticCommand
 {
+    private static readonly SyntheticShapesOptions Defaults = new();
+    private static readonly Option<string> Out = CliOptions.Text("--out", "DIR", "Folder to write the data set into", required: true);
+    private static readonly Option<int> Count = CliOptions.Int("--count", "N", "Number of images", Defaults.Count);
+    private static readonly Option<int> Size = CliOptions.Int("--size", "S", "Image side in pixels", Defaults.Size);
+    private static readonly Option<int> Seed = CliOptions.Int("--seed", "K", "Seed: the same seed writes the same data set", Defaults.Seed);
+    private static readonly Option<string> Labels = CliOptions.Choice("--labels", "What a class is", ["shape-and-colour", "shape", "colour"]);
+    private static readonly Option<double> TestFraction = CliOptions.Number("--test-fraction", "F", "Share of images in the test split", Defaults.TestFraction);
+    private static readonly Option<string> Format = CliOptions.Choice("--format", "An image folder with a manifest, or WebDataset shards", ["folder", "webdataset"]);
+
     public static CliCommand Command { get; } = new(
         "datasets make-synthetic",
         "Write the synthetic-shapes dataset (coloured shapes with captions), deterministic from the seed",
-        "datasets make-synthetic --out DIR [--count N] [--size S] [--seed K] [--labels shape-and-colour|shape|colour] [--test-fraction F] [--format folder|webdataset] [--shard-size N] [--image-format png|jpeg]",
+        [Out, Count, Size, Seed, Labels, TestFraction, Format, ShardDatasetCommands.ShardSize, ShardDatasetCommands.ImageFormat],
         Run);
 
-    private static Task<int> Run(CliArgs args, CancellationToken ct)
+    private static Task<int> Run(ParseResult args, CancellationToken ct)
     {
-        var defaults = new SyntheticShapesOptions();
-        var label = args.Optional("labels") switch
+        var label = args.GetValue(Labels) switch
         {
-            null or "shape-and-colour" => ShapeLabel.ShapeAndColour,
             "shape" => ShapeLabel.Shape,
             "colour" => ShapeLabel.Colour,
-            var other => throw new CliUsageException($"--labels must be shape-and-colour, shape or colour, got '{other}'"),
+            _ => ShapeLabel.ShapeAndColour,
         };
-        var options = new SyntheticShapesOptions(args.Int("count", defaults.Count), args.Int("size", defaults.Size), args.Int("seed", defaults.Seed),
-            label, args.Double("test-fraction", defaults.TestFraction));
-        var outDir = args.Required("out");
-        var webDataset = args.Optional("format") switch
-        {
-            null or "folder" => false,
-            "webdataset" => true,
-            var other => throw new CliUsageException($"--format must be folder or webdataset, got '{other}'"),
-        };
+        var options = new SyntheticShapesOptions(args.GetValue(Count), args.GetValue(Size), args.GetValue(Seed), label, args.GetValue(TestFraction));
+        var outDir = args.GetRequiredValue(Out);
         try { options.Validated(); }
         catch (ArgumentException ex) { throw new CliUsageException(ex.Message); }
-        if (webDataset) return Task.FromResult(ShardDatasetCommands.MakeSynthetic(outDir, options, args, ct));
-        DatasetArgs.RejectUnknown(args);
+        if (args.GetValue(Format) == "webdataset") return Task.FromResult(ShardDatasetCommands.MakeSynthetic(outDir, options, args, ct));
         var dataset = SyntheticShapes.Write(outDir, options, ct);
         Console.WriteLine($"wrote {dataset.Samples.Count} images ({options.Size}x{options.Size}, {dataset.ClassNames.Count} classes, seed {options.Seed}) to {Path.GetFullPath(outDir)}");
         return Task.FromResult(ExitCodes.Ok);

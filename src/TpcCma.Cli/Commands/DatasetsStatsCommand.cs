@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using TpcCma.Data;
 
@@ -9,14 +10,13 @@ public static class DatasetsStatsCommand
     public static CliCommand Command { get; } = new(
         "datasets stats",
         "Summarise a dataset: samples, splits, classes, captions, image sizes",
-        "datasets stats PATH [--policy fail|skip] [--image-folder DIR]",
+        [DatasetArgs.Path, .. DatasetArgs.Loading],
         Run);
 
-    private static Task<int> Run(CliArgs args, CancellationToken ct)
+    private static Task<int> Run(ParseResult args, CancellationToken ct)
     {
-        var path = DatasetArgs.Path(args);
+        var path = args.GetRequiredValue(DatasetArgs.Path);
         var options = DatasetArgs.Options(args, ImageCheck.Header);
-        DatasetArgs.RejectUnknown(args);
         ImageTextDataset dataset;
         try { dataset = ImageTextDataset.Open(path, options); }
         catch (DatasetValidationException ex)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using TpcCma.Data;
 
 namespace TpcCma.Cli.Commands;
@@ -8,15 +9,14 @@ public static class DatasetsValidateCommand
     public static CliCommand Command { get; } = new(
         "datasets validate",
         "Check a dataset (folder, manifest, archive or WebDataset shards) and list every problem",
-        "datasets validate PATH [--policy fail|skip] [--image-folder DIR] [--max-pixels N] [--max-caption-chars N] [--workers N] [--caption-field NAME]",
+        [DatasetArgs.Path, .. DatasetArgs.Loading, ShardDatasetCommands.Workers, DatasetArgs.CaptionField],
         Run);
 
-    private static Task<int> Run(CliArgs args, CancellationToken ct)
+    private static Task<int> Run(ParseResult args, CancellationToken ct)
     {
-        var path = DatasetArgs.Path(args);
+        var path = args.GetRequiredValue(DatasetArgs.Path);
         if (Data.Shards.ShardSet.IsShardSet(path)) return Task.FromResult(ShardDatasetCommands.Validate(path, args, ct));
         var options = DatasetArgs.Options(args, ImageCheck.Decode) with { MaxReportedErrors = int.MaxValue };
-        DatasetArgs.RejectUnknown(args);
         try
         {
             var dataset = ImageTextDataset.Open(path, options);

@@ -1,7 +1,9 @@
 using TpcCma.Data;
+using System.CommandLine;
 using System.Text.Json;
 using TorchSharp;
 using TpcCma.Checkpoints;
+using TpcCma.Cli.CommandLine;
 using TpcCma.Model;
 using static TorchSharp.torch;
 
@@ -14,23 +16,27 @@ namespace TpcCma.Cli.Commands;
 /// </summary>
 public static class EmbedCommand
 {
+    private static readonly Option<string> Images = CliOptions.Text("--images", "DIR|PIXELS.safetensors",
+        "A folder of image files (name order), or a .safetensors file holding normalised pixel_values [N, 3, H, W]");
+    private static readonly Option<string> Texts = CliOptions.Text("--texts", "FILE", "Texts: a JSON array of strings, or one text per line");
+    private static readonly Option<string> Out = CliOptions.Text("--out", "OUT.safetensors", "The file to write", required: true);
+    private static readonly Option<int> BatchSize = CliOptions.Int("--batch-size", "N", "Rows encoded at once", 64, min: 1);
+
     public static CliCommand Command { get; } = new("embed",
         "Write image and text embeddings of a model to a .safetensors file",
-        $"embed {ModelArgs.Usage} {ModelArgs.DeviceUsage} [--images DIR|PIXELS.safetensors] [--texts FILE] --out OUT.safetensors [--batch-size N]", Run, ModelArgs.Bf16Flag);
+        [.. ModelArgs.Loading, .. ModelArgs.Computing, Images, Texts, Out, BatchSize], Run);
 
     private static readonly HashSet<string> ImageExtensions = [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"];
 
-    private static async Task<int> Run(CliArgs args, CancellationToken ct)
+    private static async Task<int> Run(ParseResult args, CancellationToken ct)
     {
         var reference = ModelArgs.Reference(args);
         var options = ModelArgs.Options(args);
-        var imagesPath = args.Optional("images");
-        var textsPath = args.Optional("texts");
-        var output = args.Required("out");
-        var batchSize = args.Int("batch-size", 64);
-        ModelArgs.RejectUnknown(args);
+        var imagesPath = args.GetValue(Images);
+        var textsPath = args.GetValue(Texts);
+        var output = args.GetRequiredValue(Out);
+        var batchSize = args.GetValue(BatchSize);
         if (imagesPath is null && textsPath is null) throw new CliUsageException("give --images, --texts or both");
-        if (batchSize < 1) throw new CliUsageException($"--batch-size must be at least 1, got {batchSize}");
         if (imagesPath is not null && !Directory.Exists(imagesPath) && !(File.Exists(imagesPath) && imagesPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)))
             throw new CliUsageException($"--images must be a folder of image files or a .safetensors file holding normalised pixel_values [N, 3, H, W]; '{imagesPath}' is neither");
         var texts = textsPath is null ? null : ReadTexts(textsPath);

@@ -1,5 +1,7 @@
+using System.CommandLine;
 using System.Text.Json;
 using TpcCma.Checkpoints;
+using TpcCma.Cli.CommandLine;
 using TpcCma.Data;
 using TpcCma.Runs;
 using TpcCma.Training;
@@ -13,27 +15,28 @@ namespace TpcCma.Cli.Commands;
 /// </summary>
 public static class EvaluateCommand
 {
+    private static readonly Option<string> Dataset = CliOptions.Text("--dataset", "PATH", "The data set to evaluate on", required: true);
+    private static readonly Option<string> Split = CliOptions.Text("--split", "NAME", "The split to evaluate (default: the held-out one)");
+    private static readonly Option<int> CaptioningSteps = CliOptions.Int("--captioning-steps", "N", "Steps of the zero-shot captioning decoder", new EvalSpec().CaptioningSteps, min: 1);
+    private static readonly Option<int> CaptioningSeeds = CliOptions.Int("--captioning-seeds", "N", "Decoder seeds, 1 to 10", new EvalSpec().CaptioningSeeds);
+    private static readonly Option<bool> Centered = CliOptions.Flag("--centered", "Evaluate the mean-centered model");
+    private static readonly Option<string> Out = CliOptions.Text("--out", "REPORT.json", "The JSON report to write", required: true);
+
     public static CliCommand Command { get; } = new(
         "evaluate",
         "Evaluate a model on a data set (gaps, zero-shot accuracy, retrieval, ARI, captioning CIDEr-D) into a JSON report",
-        "evaluate " + ModelArgs.Usage + " --dataset PATH [--split NAME] [--captioning-steps N] [--captioning-seeds N] [--centered] --out REPORT.json",
-        Run, "centered", ModelArgs.Bf16Flag);
+        [.. ModelArgs.Loading, .. ModelArgs.Computing, Dataset, Split, CaptioningSteps, CaptioningSeeds, Centered, Out],
+        Run);
 
-    private static Task<int> Run(CliArgs args, CancellationToken ct)
+    private static Task<int> Run(ParseResult args, CancellationToken ct)
     {
         var reference = ModelArgs.Reference(args);
         var options = ModelArgs.Options(args);
-        var datasetPath = args.Required("dataset");
-        var split = args.Optional("split");
-        var outPath = args.Required("out");
-        var centered = args.Flag("centered");
-        var eval = new EvalSpec
-        {
-            CaptioningSteps = args.Int("captioning-steps", new EvalSpec().CaptioningSteps),
-            CaptioningSeeds = args.Int("captioning-seeds", new EvalSpec().CaptioningSeeds), TrainSample = 0,
-        };
-        ModelArgs.RejectUnknown(args);
-        if (eval.CaptioningSteps < 1) throw new CliUsageException("--captioning-steps must be >= 1");
+        var datasetPath = args.GetRequiredValue(Dataset);
+        var split = args.GetValue(Split);
+        var outPath = args.GetRequiredValue(Out);
+        var centered = args.GetValue(Centered);
+        var eval = new EvalSpec { CaptioningSteps = args.GetValue(CaptioningSteps), CaptioningSeeds = args.GetValue(CaptioningSeeds), TrainSample = 0 };
         if (eval.CaptioningSeeds is < 1 or > 10) throw new CliUsageException($"--captioning-seeds must be from 1 to 10, got {eval.CaptioningSeeds}");
 
         var data = RunData.Open(datasetPath);

@@ -1,4 +1,6 @@
+using System.CommandLine;
 using TpcCma.Checkpoints;
+using TpcCma.Cli.CommandLine;
 using TpcCma.Model;
 
 namespace TpcCma.Cli.Commands;
@@ -10,34 +12,40 @@ namespace TpcCma.Cli.Commands;
 /// </summary>
 public static class ModelArgs
 {
-    public const string Usage = "--model REF [--tokenizer PATH] [--hub-url URL] [--hub-token T] [--cache-dir DIR] [--allow-host HOST]...";
-    public const string DeviceUsage = "[--device cpu|cuda[:N]] [--bf16]";
-    public const string Bf16Flag = "bf16";
+    public static readonly Option<string> Model = CliOptions.Text("--model", "REF",
+        "The model: a preset name, a local checkpoint or export, or hf:ORG/NAME", required: true);
+    public static readonly Option<string> Tokenizer = CliOptions.Text("--tokenizer", "PATH", "BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) when the model brings none");
+    public static readonly Option<string> HubUrl = CliOptions.Text("--hub-url", "URL", "Hugging Face hub for hf: references (or TPCCMA_HUB_URL; default https://huggingface.co/)");
+    public static readonly Option<string> HubToken = CliOptions.Text("--hub-token", "T", "Hub access token (or HF_TOKEN)");
+    public static readonly Option<string> CacheDir = CliOptions.Text("--cache-dir", "DIR", "Where hub downloads are kept (or TPCCMA_CACHE; default ~/.cache/tpccma/hub)");
+    public static readonly Option<string[]> AllowHost = CliOptions.Many("--allow-host", "HOST", "Another host hub downloads may be redirected to (repeatable)");
+    public static readonly Option<string> Device = CliOptions.Text("--device", "cpu|cuda[:N]", "Where the model runs", "cpu");
+    public static readonly Option<bool> Bf16 = CliOptions.Flag("--bf16", "bfloat16 autocast (CUDA)");
+
+    /// <summary>Where the weights and tokenizer come from: every command that loads a model.</summary>
+    public static IReadOnlyList<Symbol> Loading { get; } = [Model, Tokenizer, HubUrl, HubToken, CacheDir, AllowHost];
+    /// <summary>The hub alone: <c>train</c>, whose spec names the model.</summary>
+    public static IReadOnlyList<Symbol> Hub { get; } = [HubUrl, HubToken, CacheDir, AllowHost];
+    /// <summary>Commands that run the model.</summary>
+    public static IReadOnlyList<Symbol> Computing { get; } = [Device, Bf16];
 
     /// <summary>Where huggingface.co sends large files.</summary>
     private static readonly string[] HuggingFaceCdnHosts = ["cdn-lfs.huggingface.co", "cdn-lfs.hf.co", "cdn-lfs-us-1.hf.co", "cas-bridge.xethub.hf.co"];
 
-    public static string Reference(CliArgs args) => args.Required("model");
+    public static string Reference(ParseResult args) => args.GetRequiredValue(Model);
 
-    public static ModelLoadOptions Options(CliArgs args, bool withDevice = true)
+    public static ModelLoadOptions Options(ParseResult args, bool withDevice = true)
     {
-        var device = withDevice ? DeviceOptions.Parse(args.Optional("device") ?? "cpu", args.Flag(Bf16Flag)) : DeviceOptions.Cpu;
-        var hubText = args.Optional("hub-url") ?? Environment.GetEnvironmentVariable("TPCCMA_HUB_URL") ?? "https://huggingface.co/";
+        var device = withDevice ? DeviceOptions.Parse(args.GetValue(Device) ?? "cpu", args.GetValue(Bf16)) : DeviceOptions.Cpu;
+        var hubText = args.GetValue(HubUrl) ?? Environment.GetEnvironmentVariable("TPCCMA_HUB_URL") ?? "https://huggingface.co/";
         if (!Uri.TryCreate(hubText.EndsWith('/') ? hubText : hubText + "/", UriKind.Absolute, out var hubUrl) || hubUrl.Scheme is not ("http" or "https"))
             throw new CliUsageException($"--hub-url must be an http(s) URL, got '{hubText}'");
         var hosts = new List<string> { hubUrl.Host };
         if (hubUrl.Host == "huggingface.co") hosts.AddRange(HuggingFaceCdnHosts);
-        hosts.AddRange(args.All("allow-host"));
-        var cache = args.Optional("cache-dir") ?? Environment.GetEnvironmentVariable("TPCCMA_CACHE")
+        hosts.AddRange(args.GetValue(AllowHost) ?? []);
+        var cache = args.GetValue(CacheDir) ?? Environment.GetEnvironmentVariable("TPCCMA_CACHE")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "tpccma", "hub");
-        var token = args.Optional("hub-token") ?? Environment.GetEnvironmentVariable("HF_TOKEN");
-        return new ModelLoadOptions(args.Optional("tokenizer"), device, new HubOptions(hubUrl, cache, hosts, token));
-    }
-
-    /// <summary>Rejects options the command did not read (usually typos).</summary>
-    public static void RejectUnknown(CliArgs args)
-    {
-        var unknown = args.Unread().ToList();
-        if (unknown.Count > 0) throw new CliUsageException($"unknown option(s): {string.Join(", ", unknown.Select(u => "--" + u))}");
+        var token = args.GetValue(HubToken) ?? Environment.GetEnvironmentVariable("HF_TOKEN");
+        return new ModelLoadOptions(args.GetValue(Tokenizer), device, new HubOptions(hubUrl, cache, hosts, token));
     }
 }

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using TpcCma.Cli.CommandLine;
 using TpcCma.Evaluation;
 
 namespace TpcCma.Cli.Commands;
@@ -9,17 +11,17 @@ namespace TpcCma.Cli.Commands;
 /// </summary>
 public static class ScoreCommand
 {
+    private static readonly Option<string> Cases = CliOptions.Text("--cases", "FILE.json", "The metric cases to run", required: true);
+
     public static CliCommand Command { get; } = new(
         "score",
         "Compute evaluation metrics for the cases in a JSON file and check expected values",
-        "score --cases FILE.json",
+        [Cases],
         Run);
 
-    private static Task<int> Run(CliArgs args, CancellationToken ct)
+    private static Task<int> Run(ParseResult args, CancellationToken ct)
     {
-        var path = args.Required("cases");
-        var unknown = args.Unread().ToList();
-        if (unknown.Count > 0) throw new CliUsageException($"unknown option --{unknown[0]}");
+        var path = args.GetRequiredValue(Cases);
 
         var cases = MetricCases.Load(path);
         var results = new List<MetricCaseResult>(cases.Count);

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using TpcCma.Cli.CommandLine;
 using TpcCma.Data;
 using TpcCma.Data.Shards;
 using TpcCma.Data.Sources;
@@ -10,13 +12,15 @@ namespace TpcCma.Cli.Commands;
 /// </summary>
 internal static class ShardDatasetCommands
 {
+    public static readonly Option<int> Workers = CliOptions.Int("--workers", "N", "Shards read in parallel", Math.Max(1, Environment.ProcessorCount), min: 1);
+    public static readonly Option<int> ShardSize = CliOptions.Int("--shard-size", "N", "Samples per shard", 1000, min: 1);
+    public static readonly Option<string> ImageFormat = CliOptions.Choice("--image-format", "How images are stored in the shards", ["png", "jpeg", "jpg"]);
+
     /// <summary>Reads every shard, decodes every image, prints every problem as <c>00012.tar!KEY.jpg: message</c> and progress on stderr.</summary>
-    public static int Validate(string location, CliArgs args, CancellationToken ct)
+    public static int Validate(string location, ParseResult args, CancellationToken ct)
     {
-        var workers = args.Int("workers", Math.Max(1, Environment.ProcessorCount));
+        var workers = args.GetValue(Workers);
         var format = Format(args);
-        DatasetArgs.RejectUnknown(args);
-        if (workers <= 0) throw new CliUsageException($"--workers must be positive, got {workers}");
         var set = ShardSet.Open(location, format: format);
         var lastShown = DateTime.MinValue;
         var progress = new SynchronousProgress<ShardScanProgress>(p =>
@@ -34,20 +38,13 @@ internal static class ShardDatasetCommands
     }
 
     /// <summary><c>--caption-field NAME</c>: captions from that field of <c>KEY.json</c> rather than <c>KEY.txt</c>.</summary>
-    public static WebDatasetFormat? Format(CliArgs args) =>
-        args.Optional("caption-field") is { } field ? new WebDatasetFormat(CaptionField: field) : null;
+    public static WebDatasetFormat? Format(ParseResult args) =>
+        args.GetValue(DatasetArgs.CaptionField) is { } field ? new WebDatasetFormat(CaptionField: field) : null;
 
-    public static int MakeSynthetic(string outDir, SyntheticShapesOptions options, CliArgs args, CancellationToken ct)
+    public static int MakeSynthetic(string outDir, SyntheticShapesOptions options, ParseResult args, CancellationToken ct)
     {
-        var shardSize = args.Int("shard-size", 1000);
-        var imageFormat = args.Optional("image-format") switch
-        {
-            null or "png" => ShardImageFormat.Png,
-            "jpeg" or "jpg" => ShardImageFormat.Jpeg,
-            var other => throw new CliUsageException($"--image-format must be png or jpeg, got '{other}'"),
-        };
-        DatasetArgs.RejectUnknown(args);
-        if (shardSize <= 0) throw new CliUsageException($"--shard-size must be positive, got {shardSize}");
+        var shardSize = args.GetValue(ShardSize);
+        var imageFormat = args.GetValue(ImageFormat) == "png" ? ShardImageFormat.Png : ShardImageFormat.Jpeg;
         var shards = ShardConversion.WriteSynthetic(outDir, options, shardSize, imageFormat, ct: ct);
         Console.WriteLine($"wrote {options.Count} samples ({options.Size}x{options.Size} {imageFormat}, seed {options.Seed}) in {shards} shard(s) of up to {shardSize} to {Path.GetFullPath(outDir)}");
         return ExitCodes.Ok;

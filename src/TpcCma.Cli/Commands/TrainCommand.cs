@@ -1,6 +1,8 @@
+using System.CommandLine;
 using System.Globalization;
 using TorchSharp;
 using TpcCma.Checkpoints;
+using TpcCma.Cli.CommandLine;
 using TpcCma.Data;
 using TpcCma.Model;
 using TpcCma.Runs;
@@ -16,22 +18,24 @@ public static class TrainCommand
 {
     private const string SyntheticPrefix = "synthetic:";
 
+    private static readonly Option<string> Spec = CliOptions.Text("--spec", "JOB.json", "The job spec (the body of POST /v1/jobs's spec)", required: true);
+    private static readonly Option<string> Out = CliOptions.Text("--out", "DIR", "Output folder: checkpoints, final model, reports; a run there resumes", required: true);
+    private static readonly Option<int> Threads = CliOptions.Int("--threads", "N", "Torch threads (0: torch's default, one per core)", 0, min: 0);
+
     public static CliCommand Command { get; } = new(
         "train",
         "Fine-tune (TPC-CMA curriculum) or pre-train a CLIP model from a job spec; resumes from the output folder",
-        "train --spec JOB.json --out DIR [--threads N] [--tokenizer PATH] [--device cpu|cuda[:N]] [--hub-url URL] [--hub-token T] [--cache-dir DIR] [--allow-host HOST]...",
+        [Spec, Out, Threads, ModelArgs.Tokenizer, ModelArgs.Device, .. ModelArgs.Hub],
         Run);
 
-    private static Task<int> Run(CliArgs args, CancellationToken ct)
+    private static Task<int> Run(ParseResult args, CancellationToken ct)
     {
-        var specPath = args.Required("spec");
-        var outDir = args.Required("out");
-        var threads = args.Int("threads", 0);
+        var specPath = args.GetRequiredValue(Spec);
+        var outDir = args.GetRequiredValue(Out);
+        var threads = args.GetValue(Threads);
         // Device and hub; the model and tokenizer come from the spec, and so does the precision (absent: bf16 on CUDA).
         var options = ModelArgs.Options(args);
         options = options with { Device = options.Device! with { Bf16Autocast = true } };
-        ModelArgs.RejectUnknown(args);
-        if (threads < 0) throw new CliUsageException($"--threads must be >= 0, got {threads}");
         var spec = TrainingSpec.FromJson(File.ReadAllText(specPath));
         if (spec.Validate() is { Count: > 0 } errors)
             throw new CliUsageException($"invalid job spec {specPath}: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));

@@ -2,7 +2,8 @@ namespace TpcCma.Data;
 
 /// <summary>
 /// A loader the trainer can draw from: batches at any <see cref="LoaderPosition"/>, the same at every start
-/// (an <see cref="ImageTextLoader"/> over files, a <see cref="Shards.ShardedLoader"/> over WebDataset shards).
+/// (an <see cref="ImageTextLoader"/> over files, a <see cref="Shards.ShardedLoader"/> over WebDataset shards; what they
+/// share, positions and batch assembly, is <see cref="EpochBatchLoader"/>).
 /// </summary>
 public interface IBatchLoader
 {

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using static TorchSharp.torch;
 
 namespace TpcCma.Data;
 
@@ -10,7 +9,7 @@ namespace TpcCma.Data;
 /// float arrays into a bounded, order-keeping pipeline; tensors are made on the consuming thread, where the
 /// caller's dispose scope lives.
 /// </summary>
-public sealed class ImageTextLoader : IBatchLoader
+public sealed class ImageTextLoader : EpochBatchLoader
 {
     private const long OrderPurpose = 1, CaptionPurpose = 2, AugmentPurpose = 3;
 
@@ -19,24 +18,17 @@ public sealed class ImageTextLoader : IBatchLoader
     private readonly PreprocessedCache? diskCache;
     private readonly MemoryCacheBudget<int>? memoryCache;
 
-    public LoaderOptions Options { get; }
-
-    public ImageTextLoader(ImageTextDataset dataset, ClipImageProcessor processor, LoaderOptions options)
+    public ImageTextLoader(ImageTextDataset dataset, ClipImageProcessor processor, LoaderOptions options) : base(options)
     {
         if (dataset.Samples.Count == 0) throw new ArgumentException("the dataset has no samples to load");
         this.dataset = dataset;
         this.processor = processor;
-        Options = options.Validated();
         if (options.CacheDirectory is not null) diskCache = new PreprocessedCache(options.CacheDirectory, processor.Config);
         if (options.CacheInMemory) memoryCache = new MemoryCacheBudget<int>(options.MemoryCacheBytes);
-        if (BatchesPerEpoch == 0)
-            throw new ArgumentException($"batch size {options.BatchSize} with drop-last leaves no batch from {dataset.Samples.Count} samples");
+        RequireABatch();
     }
 
-    /// <summary>Batches in one epoch (the last one may be short unless <see cref="LoaderOptions.DropLast"/>).</summary>
-    public int BatchesPerEpoch => Options.DropLast
-        ? dataset.Samples.Count / Options.BatchSize
-        : (dataset.Samples.Count + Options.BatchSize - 1) / Options.BatchSize;
+    protected override int SamplesPerEpoch => dataset.Samples.Count;
 
     /// <summary>The sample indices of an epoch in the order they are served.</summary>
     public int[] EpochOrder(int epoch) => Options.Shuffle
@@ -52,28 +44,7 @@ public sealed class ImageTextLoader : IBatchLoader
             : captions[new DeterministicRandom(DeterministicRandom.Mix(Options.Seed, epoch, sampleIndex, CaptionPurpose)).Next(captions.Count)];
     }
 
-    /// <summary>The position after <paramref name="position"/>: the next batch, or the first batch of the next epoch.</summary>
-    public LoaderPosition After(LoaderPosition position) =>
-        position.Batch + 1 < BatchesPerEpoch ? position with { Batch = position.Batch + 1 } : new LoaderPosition(position.Epoch + 1, 0);
-
-    /// <summary>Batches from <paramref name="from"/> on, epoch after epoch, until the caller stops enumerating.</summary>
-    public IEnumerable<ImageTextBatch> Read(LoaderPosition from, CancellationToken ct = default)
-    {
-        for (var epoch = from.Epoch; ; epoch++)
-            foreach (var batch in ReadEpoch(epoch, epoch == from.Epoch ? from.Batch : 0, ct))
-                yield return batch;
-    }
-
-    /// <summary>The batches of one epoch, starting at <paramref name="startBatch"/>. Dispose each batch (or scope it).</summary>
-    public IEnumerable<ImageTextBatch> ReadEpoch(int epoch, int startBatch = 0, CancellationToken ct = default)
-    {
-        if (epoch < 0) throw new ArgumentOutOfRangeException(nameof(epoch), $"epoch must be >= 0, got {epoch}");
-        if (startBatch < 0 || startBatch > BatchesPerEpoch)
-            throw new ArgumentOutOfRangeException(nameof(startBatch), $"batch {startBatch} is outside 0..{BatchesPerEpoch}");
-        return Pipeline(epoch, startBatch, ct);
-    }
-
-    private IEnumerable<ImageTextBatch> Pipeline(int epoch, int startBatch, CancellationToken ct)
+    protected override IEnumerable<ImageTextBatch> ServeEpoch(int epoch, int startBatch, CancellationToken ct)
     {
         var order = EpochOrder(epoch);
         var batchSize = Options.BatchSize;
@@ -89,29 +60,15 @@ public sealed class ImageTextLoader : IBatchLoader
             .ToArray();
         try
         {
-            var size = processor.Config.Size;
-            var imageLength = 3 * size * size;
-            for (var start = startBatch * batchSize; start < end; start += batchSize)
+            ServedSample Next(int position)
             {
-                var count = Math.Min(batchSize, end - start);
-                var pixels = new float[count * imageLength];
-                var captions = new string[count];
-                var labels = new int[count];
-                var ids = new string[count];
-                for (var i = 0; i < count; i++)
-                {
-                    var result = pending.Reader.ReadAsync(cts.Token).AsTask().GetAwaiter().GetResult();
-                    result.Task.GetAwaiter().GetResult().CopyTo(pixels, i * imageLength);
-                    var sampleIndex = order[start + i];
-                    var sample = dataset.Samples[sampleIndex];
-                    captions[i] = CaptionFor(epoch, sampleIndex);
-                    labels[i] = dataset.LabelIndex(sample);
-                    ids[i] = sample.Id;
-                }
-                // Made here, on the consumer's thread, so it joins the caller's dispose scope.
-                var batchPixels = tensor(pixels, [count, 3, size, size], ScalarType.Float32);
-                yield return new ImageTextBatch(batchPixels, captions, labels, ids) { Position = new LoaderPosition(epoch, start / batchSize) };
+                var result = pending.Reader.ReadAsync(cts.Token).AsTask().GetAwaiter().GetResult();
+                var sampleIndex = order[position];
+                var sample = dataset.Samples[sampleIndex];
+                return new ServedSample(result.Task.GetAwaiter().GetResult(), CaptionFor(epoch, sampleIndex), dataset.LabelIndex(sample), sample.Id);
             }
+            foreach (var batch in Assemble(epoch, startBatch, end, processor.Config.Size, Next))
+                yield return batch;
         }
         finally
         {

@@ -20,6 +20,8 @@ public enum AlignMethod
     M2mix,
     /// <summary>CLIP-Refine: <c>L_HyCD + clip_refine_rafa_weight L_RaFA</c> against a frozen copy of the starting model.</summary>
     ClipRefine,
+    /// <summary>AlignCLIP's intra-modality separation: <c>L_clip + align_clip_weight L_IMSep</c>, semantic distances from a frozen copy of the starting model.</summary>
+    AlignClip,
 }
 
 /// <summary>How the contrastive term weighs the negatives of each row (docs/METHOD.md, "Hard negatives").</summary>
@@ -40,15 +42,16 @@ public enum NegativeWeighting
 /// <param name="Negatives">Uniform or hardness-reweighted negatives in L_clip.</param>
 /// <param name="NegativesBeta">Hardness beta of the reweighted negatives (0 gives CLIP's loss exactly).</param>
 /// <param name="WMax">Cap of the gradient-share weight w.</param>
-/// <param name="Method">TPC-CMA (default) or the m^2-Mix baseline.</param>
+/// <param name="Method">TPC-CMA (default) or one of the peer methods.</param>
 /// <param name="M2MixWeight">Weight of the m^2-Mix term when <paramref name="Method"/> is m2mix.</param>
 /// <param name="ClipRefineAlpha">Weight of the one-hot in CLIP-Refine's hybrid targets (the rest is the frozen model's distribution).</param>
 /// <param name="ClipRefineRafaWeight">Weight of CLIP-Refine's random feature alignment term.</param>
+/// <param name="AlignClipWeight">Weight of AlignCLIP's intra-modality separation term.</param>
 public sealed record ObjectiveOptions(
     CmaVariant Cma = CmaVariant.Pairwise, double LambdaDist = 1.0, double LambdaCov = 0.0, double LambdaGeom = 1.0,
     double LambdaUnif = 0.0, NegativeWeighting Negatives = NegativeWeighting.Uniform, double NegativesBeta = 0.5,
     double WMax = 100.0, AlignMethod Method = AlignMethod.TpcCma, double M2MixWeight = 1.0,
-    double ClipRefineAlpha = 0.5, double ClipRefineRafaWeight = 1.0)
+    double ClipRefineAlpha = 0.5, double ClipRefineRafaWeight = 1.0, double AlignClipWeight = 0.5)
 {
     /// <summary>The invalid arguments, by parameter name; empty when valid.</summary>
     public IEnumerable<(string Name, string Message)> Problems()
@@ -59,10 +62,14 @@ public sealed record ObjectiveOptions(
         if (!double.IsFinite(M2MixWeight) || M2MixWeight < 0) yield return (nameof(M2MixWeight), $"must be finite and >= 0, got {M2MixWeight}");
         if (!double.IsFinite(ClipRefineAlpha) || ClipRefineAlpha < 0 || ClipRefineAlpha > 1) yield return (nameof(ClipRefineAlpha), $"must be in [0, 1], got {ClipRefineAlpha}");
         if (!double.IsFinite(ClipRefineRafaWeight) || ClipRefineRafaWeight < 0) yield return (nameof(ClipRefineRafaWeight), $"must be finite and >= 0, got {ClipRefineRafaWeight}");
+        if (!double.IsFinite(AlignClipWeight) || AlignClipWeight < 0) yield return (nameof(AlignClipWeight), $"must be finite and >= 0, got {AlignClipWeight}");
         foreach (var (name, value) in new[] { (nameof(LambdaDist), LambdaDist), (nameof(LambdaCov), LambdaCov), (nameof(LambdaGeom), LambdaGeom), (nameof(LambdaUnif), LambdaUnif), (nameof(NegativesBeta), NegativesBeta) })
             if (!double.IsFinite(value) || value < 0) yield return (name, $"must be finite and >= 0, got {value}");
         if (!double.IsFinite(WMax) || WMax <= 0) yield return (nameof(WMax), $"must be finite and > 0, got {WMax}");
     }
+
+    /// <summary>Whether the method reads the frozen starting model's view of each batch.</summary>
+    public bool NeedsTeacher => Method is AlignMethod.ClipRefine or AlignMethod.AlignClip;
 
     /// <summary>Whether the chosen variant includes the pairwise pull / the geometry term.</summary>
     public bool UsesPairwise => Cma is CmaVariant.Pairwise or CmaVariant.PairwiseGeometry;

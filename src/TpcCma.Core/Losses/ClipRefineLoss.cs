@@ -2,8 +2,16 @@ using static TorchSharp.torch;
 
 namespace TpcCma.Losses;
 
-/// <summary>The frozen starting model's view of the batch, which CLIP-Refine distils from: normalised features and its temperature.</summary>
-public sealed record TeacherView(Tensor ImageFeatures, Tensor TextFeatures, Tensor Scale);
+/// <summary>
+/// The frozen starting model's view of the batch: normalised features and its temperature. CLIP-Refine distils from
+/// all three; AlignCLIP reads only <see cref="TextFeatures"/> (its caption distances), so its view has no image
+/// features or temperature and the frozen image tower is not run.
+/// </summary>
+public sealed record TeacherView(Tensor? ImageFeatures, Tensor TextFeatures, Tensor? Scale)
+{
+    /// <summary>A view of the captions alone.</summary>
+    public static TeacherView CaptionsOnly(Tensor textFeatures) => new(null, textFeatures, null);
+}
 
 /// <summary>
 /// CLIP-Refine (Yamaguchi et al., "Post-pre-training for Modality Alignment in Vision-Language Foundation Models",
@@ -31,7 +39,9 @@ public static class ClipRefineLoss
         if (!double.IsFinite(alpha) || alpha < 0 || alpha > 1) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "must be in [0, 1]");
         var b = imageFeatures.shape[0];
         var logits = scale.clamp_max(ClipLoss.MaxScale) * imageFeatures.matmul(textFeatures.t());                       // [B, B], row i = image i
-        var teacherLogits = (teacher.Scale.clamp_max(ClipLoss.MaxScale) * teacher.ImageFeatures.matmul(teacher.TextFeatures.t())).detach();
+        if (teacher.ImageFeatures is not { } teacherImages || teacher.Scale is not { } teacherScale)
+            throw new ArgumentException("HyCD distils the frozen model's image-text similarities: its view needs image features and a temperature", nameof(teacher));
+        var teacherLogits = (teacherScale.clamp_max(ClipLoss.MaxScale) * teacherImages.matmul(teacher.TextFeatures.t())).detach();
         var oneHot = eye(b, dtype: logits.dtype, device: logits.device);
         var imageTargets = alpha * oneHot + (1 - alpha) * teacherLogits.softmax(1);
         var textTargets = alpha * oneHot + (1 - alpha) * teacherLogits.t().softmax(1);

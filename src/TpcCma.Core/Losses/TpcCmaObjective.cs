@@ -6,12 +6,13 @@ namespace TpcCma.Losses;
 /// Every part of one step's objective, all 0-d tensors that still live in the step's dispose scope.
 /// <c>ClipPull</c> = a, <c>CmaPull</c> = b, <c>Weight</c> = w of docs/METHOD.md; those three carry no gradient.
 /// <c>Cma</c> is the chosen alignment term (<see cref="CmaVariant"/>) with its spread and covariance terms.
-/// <c>Geometry</c> (L_geom) and <c>Uniformity</c> (L_unif) are reported whatever the variant; they join the
-/// graph only when the variant or their weight uses them.
+/// <c>Geometry</c> (L_geom) and <c>Uniformity</c> (L_unif) are null unless the variant or their weight puts them in
+/// the objective: a term is computed only when it is optimised. <c>Centroid</c>, <c>Distribution</c> and
+/// <c>Covariance</c> are always computed (the trainer logs them for every method).
 /// </summary>
 public sealed record ObjectiveParts(
     Tensor Total, Tensor Clip, Tensor Centroid, Tensor Distribution, Tensor Covariance, Tensor Cma,
-    Tensor ClipPull, Tensor CmaPull, Tensor Weight, Tensor Geometry, Tensor Uniformity);
+    Tensor ClipPull, Tensor CmaPull, Tensor Weight, Tensor? Geometry = null, Tensor? Uniformity = null);
 
 /// <summary>
 /// The TPC-CMA objective with gradient-aware scaling (docs/METHOD.md, "Gradient-aware scheduling"):
@@ -42,7 +43,7 @@ public sealed class TpcCmaObjective
     /// <param name="textFeatures">L2-normalised y, [B, E], part of the autograd graph.</param>
     /// <param name="scale">The temperature <c>exp(logit_scale)</c>, 0-d.</param>
     /// <param name="alpha">The alignment share from the curriculum, in [0, 1).</param>
-    /// <param name="teacher">The frozen starting model's features of the same batch; required by clip_refine, unused otherwise.</param>
+    /// <param name="teacher">The frozen starting model's features of the same batch; required by clip_refine and align_clip, unused otherwise.</param>
     public ObjectiveParts Compute(Tensor imageFeatures, Tensor textFeatures, Tensor scale, double alpha, TeacherView? teacher = null)
     {
         if (!double.IsFinite(alpha) || alpha < 0 || alpha >= 1) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "must be in [0, 1)");
@@ -54,6 +55,8 @@ public sealed class TpcCmaObjective
         if (options.Method == AlignMethod.M2mix) return M2Mix(imageFeatures, textFeatures, scale, clip);
         if (options.Method == AlignMethod.ClipRefine)
             return ClipRefine(imageFeatures, textFeatures, scale, clip, teacher ?? throw new ArgumentNullException(nameof(teacher), "clip_refine distils from the frozen starting model: pass its view of the batch"));
+        if (options.Method == AlignMethod.AlignClip)
+            return AlignClip(imageFeatures, textFeatures, scale, clip, teacher ?? throw new ArgumentNullException(nameof(teacher), "align_clip reads caption distances from the frozen starting model: pass its view of the batch"));
         var (pairwise, cma, geometry, uniformity) = Alignment(imageFeatures, textFeatures);
         // Two short backward passes that stop at the embeddings; the graph is kept for the real backward.
         var a = Pull(clip, imageFeatures, textFeatures);
@@ -74,9 +77,8 @@ public sealed class TpcCmaObjective
         var b = Pull(mix, x, y);
         var w = full_like(b, options.M2MixWeight);
         var total = clip + options.M2MixWeight * mix;
-        var pairwise = CmaLoss.Compute(x.detach(), y.detach(), options.LambdaDist, options.LambdaCov);
-        return new ObjectiveParts(total, clip, pairwise.Centroid, pairwise.Distribution, pairwise.Covariance, mix, a, b, w,
-            GeometryLoss.Compute(x.detach(), y.detach()), UniformityLoss.Compute(x.detach(), y.detach()));
+        var pairwise = CmaLoss.Compute(x.detach(), y.detach(), options.LambdaDist, options.LambdaCov);   // logged only
+        return new ObjectiveParts(total, clip, pairwise.Centroid, pairwise.Distribution, pairwise.Covariance, mix, a, b, w);
     }
 
     // The CLIP-Refine baseline (docs/METHOD.md, "Peer methods"): L_HyCD + rafa_weight L_RaFA, the references drawn
@@ -89,25 +91,39 @@ public sealed class TpcCmaObjective
         var a = Pull(clip, x, y);
         var b = Pull(rafa, x, y);
         var w = full_like(b, options.ClipRefineRafaWeight);
-        var pairwise = CmaLoss.Compute(x.detach(), y.detach(), options.LambdaDist, options.LambdaCov);
-        return new ObjectiveParts(total, clip, pairwise.Centroid, pairwise.Distribution, pairwise.Covariance, rafa, a, b, w,
-            GeometryLoss.Compute(x.detach(), y.detach()), UniformityLoss.Compute(x.detach(), y.detach()));
+        var pairwise = CmaLoss.Compute(x.detach(), y.detach(), options.LambdaDist, options.LambdaCov);   // logged only
+        return new ObjectiveParts(total, clip, pairwise.Centroid, pairwise.Distribution, pairwise.Covariance, rafa, a, b, w);
+    }
+
+    // The AlignCLIP baseline (docs/METHOD.md, "Peer methods"): L_clip + weight L_IMSep, the caption distances D from the
+    // frozen starting model's text features (standing in for the authors' frozen sentence encoder). No share rule:
+    // w is the fixed weight; a and b are still measured and logged.
+    private ObjectiveParts AlignClip(Tensor x, Tensor y, Tensor scale, Tensor clip, TeacherView teacher)
+    {
+        var separation = AlignClipLoss.Separation(x, y, scale, AlignClipLoss.SemanticDistances(teacher.TextFeatures));
+        var a = Pull(clip, x, y);
+        var b = Pull(separation, x, y);
+        var w = full_like(b, options.AlignClipWeight);
+        var total = clip + options.AlignClipWeight * separation;
+        var pairwise = CmaLoss.Compute(x.detach(), y.detach(), options.LambdaDist, options.LambdaCov);   // logged only
+        return new ObjectiveParts(total, clip, pairwise.Centroid, pairwise.Distribution, pairwise.Covariance, separation, a, b, w);
     }
 
     // L_cma of the chosen variant (docs/METHOD.md, "CMA variants"). The default (pairwise) keeps exactly the
-    // operations of CmaLoss.Total, so its values do not move by a bit. Unused terms are reported from detached inputs.
-    private (CmaParts Pairwise, Tensor Cma, Tensor Geometry, Tensor Uniformity) Alignment(Tensor x, Tensor y)
+    // operations of CmaLoss.Total, so its values do not move by a bit. The geometry and uniformity terms are computed
+    // only when they are part of L_cma (each costs B x B work per step); unused, they are null.
+    private (CmaParts Pairwise, Tensor Cma, Tensor? Geometry, Tensor? Uniformity) Alignment(Tensor x, Tensor y)
     {
         var pairwise = CmaLoss.Compute(x, y, options.LambdaDist, options.LambdaCov);
-        var geometry = options.UsesGeometry ? GeometryLoss.Compute(x, y) : GeometryLoss.Compute(x.detach(), y.detach());
-        var uniformity = options.LambdaUnif > 0 ? UniformityLoss.Compute(x, y) : UniformityLoss.Compute(x.detach(), y.detach());
-        Tensor cma;
+        var geometry = options.UsesGeometry ? GeometryLoss.Compute(x, y) : null;
+        var uniformity = options.LambdaUnif > 0 ? UniformityLoss.Compute(x, y) : null;
+        Tensor? cma = null;
         if (options.UsesPairwise) cma = pairwise.Total;   // L_cent + lambda_dist L_dist (+ lambda_cov L_cov)
         else if (options.LambdaCov > 0) cma = options.LambdaCov * pairwise.Covariance;
-        else cma = zeros_like(geometry);
-        if (options.UsesGeometry) cma = options.UsesPairwise || options.LambdaCov > 0 ? cma + options.LambdaGeom * geometry : options.LambdaGeom * geometry;
-        if (options.LambdaUnif > 0) cma = cma + options.LambdaUnif * uniformity;
-        return (pairwise, cma, geometry, uniformity);
+        if (geometry is not null) cma = cma is null ? options.LambdaGeom * geometry : cma + options.LambdaGeom * geometry;
+        if (uniformity is not null) cma = cma is null ? options.LambdaUnif * uniformity : cma + options.LambdaUnif * uniformity;
+        // Validation refuses a spec with nothing to align; a hand-built option set gets a zero term that pulls nothing.
+        return (pairwise, cma ?? zeros_like(pairwise.Centroid), geometry, uniformity);
     }
 
     // ||dL/d(x,y)||: the norm of the gradient with respect to both embedding matrices taken together.

@@ -6,7 +6,7 @@ namespace TpcCma.Runs;
 
 /// <summary>One finished job of a sweep: its alpha_target, seed and stored evaluations (labels base, base_centered, final).</summary>
 /// <param name="Method">The sweep's name for the job's method (a <c>methods</c> entry, or the spec's method); null: not recorded.</param>
-/// <param name="AlphaApplies">False for methods that do not use alpha_target (m2mix, clip_refine): their rows carry none.</param>
+/// <param name="AlphaApplies">False for methods that do not use alpha_target (m2mix, clip_refine, align_clip): their rows carry none.</param>
 public sealed record SweepRun(double AlphaTarget, long Seed, IReadOnlyList<RunEvaluationRecord> Evaluations, string? Method = null, bool AlphaApplies = true);
 
 /// <summary>One evaluated model of a sweep's export: <c>base</c> and <c>base_centered</c> once per seed, <c>align</c> once per job.</summary>
@@ -100,7 +100,11 @@ public sealed record SweepResults(string Dataset, IReadOnlyList<long> Seeds, IRe
         {
             m["cider_image_to_text"] = captioning.ImageToText;
             m["cider_text_to_text"] = captioning.TextToText;
+            if (captioning.ImageToTextProjected is { } decap) m["cider_image_to_text_decap"] = decap;
         }
+        if (r.Dimensionality is { } d)
+            foreach (var (cloud, of) in new[] { ("image", d.Image), ("text", d.Text), ("pooled", d.Pooled) })
+                (m[$"participation_ratio_{cloud}"], m[$"effective_rank_{cloud}"]) = (of.ParticipationRatio, of.EffectiveRank);
         return m.Where(p => double.IsFinite(p.Value)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
     }
 }

@@ -36,7 +36,7 @@ public sealed class Trainer : IDisposable
 
     private readonly TrainingSpec spec;
     private readonly ClipModel model;
-    private readonly ClipModel? teacher;   // clip_refine: a frozen copy of the model as handed in (the run's starting point)
+    private readonly ClipModel? teacher;   // clip_refine, align_clip: a frozen copy of the model as handed in (the run's starting point)
     private readonly IBatchSource batches;
     private readonly ITrainingObserver observer;
     private readonly CheckpointStore checkpoints;
@@ -62,9 +62,9 @@ public sealed class Trainer : IDisposable
         this.observer = observer ?? NullObserver.Instance;
         checkpoints = new CheckpointStore(outputDirectory);
         objective = new TpcCmaObjective(spec.Objective);
-        // Copied before any checkpoint is restored (Run does that), so a resumed run distils from the same starting
-        // model, provided it is handed the same one (the job's init weights under its seed, as TrainingRun loads them).
-        if (spec.Method == AlignMethod.ClipRefine) teacher = FrozenCopy(model);
+        // Copied before any checkpoint is restored (Run does that), so a resumed run reads the same starting model,
+        // provided it is handed the same one (the job's init weights under its seed, as TrainingRun loads them).
+        if (spec.Objective.NeedsTeacher) teacher = FrozenCopy(model);
         if (spec.LogitScale == LogitScaleMode.Fixed)
             using (no_grad()) model.LogitScaleParameter.fill_(Math.Log(spec.FixedLogitScale));
         var plan = ParameterPlan.Create(model.named_parameters(), spec.Trainable, spec.LastK, spec.LogitScale);
@@ -154,12 +154,15 @@ public sealed class Trainer : IDisposable
         return (all.to(ScalarType.Float64).cpu().data<double>().ToArray(), clipGradNorm);   // one device sync
     }
 
-    // The frozen model's view of the batch, without a graph; null unless the method distils.
+    // The frozen model's view of the batch, without a graph; null unless the method reads one.
     private TeacherView? Teach(Tensor pixels, Tensor tokenIds, Device device)
     {
         if (teacher is null) return null;
         using (no_grad())
         {
+            // align_clip reads only the captions' features: the frozen image tower need not run.
+            if (spec.Method == AlignMethod.AlignClip)
+                return TeacherView.CaptionsOnly(nn.functional.normalize(teacher.encode_text(tokenIds.to(device)), p: 2, dim: -1));
             var seen = teacher.call(pixels.to(device), tokenIds.to(device));
             return new TeacherView(seen.ImageFeatures, seen.TextFeatures, seen.LogitScale);
         }

@@ -73,7 +73,7 @@ public sealed record TrainingSpec
     public NegativeWeighting Negatives { get; init; } = NegativeWeighting.Uniform;
     /// <summary>Hardness beta of reweighted negatives; unused with uniform ones.</summary>
     public double NegativesBeta { get; init; } = 0.5;
-    /// <summary>The fine-tuning method of an align job: tpc_cma (this project's) or the m2mix baseline (METHOD.md "Peer methods").</summary>
+    /// <summary>The fine-tuning method of an align job: tpc_cma (this project's) or a peer method, m2mix, clip_refine or align_clip (METHOD.md "Peer methods").</summary>
     public AlignMethod Method { get; init; } = AlignMethod.TpcCma;
     /// <summary>Weight of the m^2-Mix term when method is m2mix.</summary>
     public double M2mixWeight { get; init; } = 1.0;
@@ -81,6 +81,8 @@ public sealed record TrainingSpec
     public double ClipRefineAlpha { get; init; } = 0.5;
     /// <summary>clip_refine: weight of the random feature alignment term.</summary>
     public double ClipRefineRafaWeight { get; init; } = 1.0;
+    /// <summary>align_clip: weight of the intra-modality separation term beside CLIP's loss (the authors' beta).</summary>
+    public double AlignClipWeight { get; init; } = 0.5;
 
     // The curriculum (METHOD.md "The three-phase curriculum")
     public double P1 { get; init; } = 0.15;
@@ -128,7 +130,7 @@ public sealed record TrainingSpec
     [JsonIgnore] public double EffectiveAlphaTarget => Kind == JobKind.Pretrain ? 0.0 : AlphaTarget;
 
     [JsonIgnore] public ObjectiveOptions Objective => new(Cma, LambdaDist, LambdaCov, LambdaGeom, LambdaUnif, Negatives, NegativesBeta, WMax, Method, M2mixWeight,
-        ClipRefineAlpha, ClipRefineRafaWeight);
+        ClipRefineAlpha, ClipRefineRafaWeight, AlignClipWeight);
 
     [JsonIgnore] public CurriculumOptions Curriculum => new(Steps, EffectiveAlphaTarget, P1, P1Min, P2, PlateauTol, PlateauWindow, Ema);
 

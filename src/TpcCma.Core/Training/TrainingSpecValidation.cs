@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace TpcCma.Training;
 
 /// <summary>The rules behind <see cref="TrainingSpec.Validate"/>, one line per field.</summary>
@@ -37,12 +39,14 @@ internal static class TrainingSpecValidation
         Range("lambda_unif", s.LambdaUnif, 0, double.MaxValue);
         if (!Enum.IsDefined(s.Negatives)) Fail("negatives", $"must be uniform or reweighted, got {(int)s.Negatives}");
         Range("negatives_beta", s.NegativesBeta, 0, double.MaxValue);
-        if (!Enum.IsDefined(s.Method)) Fail("method", $"must be tpc_cma, m2mix or clip_refine, got {(int)s.Method}");
+        if (!Enum.IsDefined(s.Method)) Fail("method", $"must be tpc_cma, m2mix, clip_refine or align_clip, got {(int)s.Method}");
         Range("m2mix_weight", s.M2mixWeight, 0, double.MaxValue);
         Range("clip_refine_alpha", s.ClipRefineAlpha, 0, 1);
         Range("clip_refine_rafa_weight", s.ClipRefineRafaWeight, 0, double.MaxValue);
-        if (s.Method is TpcCma.Losses.AlignMethod.M2mix or TpcCma.Losses.AlignMethod.ClipRefine && s.Kind != JobKind.Align)
-            Fail("method", $"{(s.Method == TpcCma.Losses.AlignMethod.M2mix ? "m2mix" : "clip_refine")} fine-tunes: it needs kind align, got {s.Kind.ToString().ToLowerInvariant()}");
+        Range("align_clip_weight", s.AlignClipWeight, 0, double.MaxValue);
+        // The peer methods fine-tune a given model; only this project's method also pre-trains (at alpha = 0).
+        if (s.Method != TpcCma.Losses.AlignMethod.TpcCma && Enum.IsDefined(s.Method) && s.Kind != JobKind.Align)
+            Fail("method", $"{JsonNamingPolicy.SnakeCaseLower.ConvertName(s.Method.ToString())} fine-tunes: it needs kind align, got {s.Kind.ToString().ToLowerInvariant()}");
         // A geometry variant whose only term is weighted to zero has nothing to align with.
         if (s.Cma == TpcCma.Losses.CmaVariant.Geometry && s.LambdaGeom == 0 && s.LambdaCov == 0 && s.LambdaUnif == 0)
             Fail("lambda_geom", "must be > 0 when cma is geometry");

@@ -19,7 +19,7 @@ public sealed record SweepMethodRequest
 /// <summary>A validated method of a sweep: its name, the spec its jobs start from, and whether alpha_target means anything to it.</summary>
 public sealed record SweepMethod(string Name, TrainingSpec Spec)
 {
-    /// <summary>m2mix and clip_refine ignore the curriculum's alpha: one job per seed, not one per alpha_target.</summary>
+    /// <summary>The peer methods (m2mix, clip_refine, align_clip) ignore the curriculum's alpha: one job per seed, not one per alpha_target.</summary>
     public bool AlphaApplies => Spec.Method == AlignMethod.TpcCma;
 }
 

@@ -81,6 +81,17 @@ public sealed class ImageTextLoaderTests : IDisposable
     }
 
     [Fact]
+    public void ReadEpoch_BadPosition_IsRefusedWhereAsked_AndDropLastNeedsABatch()
+    {
+        var loader = Loader();   // 4 batches per epoch
+        Assert.Throws<ArgumentOutOfRangeException>(() => loader.ReadEpoch(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => loader.ReadEpoch(0, startBatch: 5));
+        Assert.Empty(loader.ReadEpoch(0, startBatch: 4));   // the end of an epoch is a valid place to start
+        var error = Assert.Throws<ArgumentException>(() => new ImageTextLoader(dataset, processor, new LoaderOptions(11, 7, DropLast: true)));
+        Assert.Contains("leaves no batch from 10 samples", error.Message);
+    }
+
+    [Fact]
     public void ReadEpoch_PixelsLabelsAndIds_MatchTheProcessorAndDataset()
     {
         var loader = new ImageTextLoader(dataset, processor, new LoaderOptions(4, Shuffle: false));

@@ -76,7 +76,11 @@ public class ClipRefineTests
         Assert.Equal(expected, parts.Total.item<double>(), 1e-12);   // the curriculum's alpha plays no part
         Assert.Equal(0.7, parts.Weight.item<double>());
         Assert.Equal(ClipLoss.Compute(x, y, scale).item<double>(), parts.Clip.item<double>(), 1e-12);
+        Assert.Null(parts.Geometry);     // not optimised by CLIP-Refine, so not computed
+        Assert.Null(parts.Uniformity);
         Assert.Throws<ArgumentNullException>(() => objective.Compute(x.clone().requires_grad_(true), y.clone().requires_grad_(true), scale, 0.3));
+        Assert.Throws<ArgumentException>(() => objective.Compute(x.clone().requires_grad_(true), y.clone().requires_grad_(true), scale, 0.3,
+            TeacherView.CaptionsOnly(LossGolden.ToTensor(g.TeacherY))));   // HyCD needs the teacher's images and temperature
     }
 
     [Fact]
@@ -96,28 +100,9 @@ public class ClipRefineTests
     [Fact]
     public void Run_ClipRefine_TrainsAndResumesBitForBit()
     {
-        using var threads = TrainerFixtures.SingleThread();
-        var spec = TrainerFixtures.Spec(12) with { Method = AlignMethod.ClipRefine };
-        using var batches = TrainerFixtures.Batches(pool: 32, batch: 8);
-        var straight = new RecordingObserver();
-        using (var model = TrainerFixtures.Model(5))
-        using (var trainer = new Trainer(spec, model, batches, TrainerFixtures.TempDirectory(), straight))
-            trainer.Run(CancellationToken.None);
-
         // Cancelled after step 6, then resumed from the same starting model (the teacher): the references drawn
         // afterwards come from the restored generator state, the trained weights from the checkpoint.
-        var folder = TrainerFixtures.TempDirectory();
-        using var cts = new CancellationTokenSource();
-        var first = new RecordingObserver { AfterMetrics = step => { if (step == 6) cts.Cancel(); } };
-        using (var model = TrainerFixtures.Model(5))
-        using (var trainer = new Trainer(spec, model, batches, folder, first))
-            Assert.ThrowsAny<OperationCanceledException>(() => trainer.Run(cts.Token));
-        var resumed = new RecordingObserver();
-        using (var model = TrainerFixtures.Model(5))
-        using (var trainer = new Trainer(spec, model, batches, folder, resumed))
-            trainer.Run(CancellationToken.None);
-
-        for (long step = 7; step <= 12; step++) Assert.Equal(straight.Metrics[step]["loss"], resumed.Metrics[step]["loss"]);
+        var straight = ResumeCheck.AssertResumedRunMatchesStraightRun(TrainerFixtures.Spec(12) with { Method = AlignMethod.ClipRefine }, cancelAfter: 6, resumeModelSeed: 5);
         Assert.All(straight.Metrics.Values, m => Assert.True(double.IsFinite(m["loss"]) && m["cma"] > 0));
         Assert.NotEqual(straight.Metrics[1]["loss"], straight.Metrics[1]["clip"]);   // HyCD + RaFA, not CLIP's loss
     }

@@ -60,8 +60,12 @@ public class CmaVariantsTests
         var parts = new TpcCmaObjective(g.Options()).Compute(x, y, tensor(g.Scale, ScalarType.Float64), 0.5);
         Assert.Equal(g.Clip, parts.Clip.item<double>(), Tol);
         Assert.Equal(g.CmaTotal, parts.Cma.item<double>(), Tol);
-        Assert.Equal(g.Geom, parts.Geometry.item<double>(), Tol);
-        Assert.Equal(g.Unif, parts.Uniformity.item<double>(), Tol);
+        // A term is computed only when the objective uses it; then it matches PyTorch.
+        var options = g.Options();
+        Assert.Equal(options.UsesGeometry, parts.Geometry is not null);
+        Assert.Equal(options.LambdaUnif > 0, parts.Uniformity is not null);
+        if (parts.Geometry is { } geometry) Assert.Equal(g.Geom, geometry.item<double>(), Tol);
+        if (parts.Uniformity is { } uniformity) Assert.Equal(g.Unif, uniformity.item<double>(), Tol);
         Assert.Equal(g.Cent, parts.Centroid.item<double>(), Tol);
         Assert.Equal(g.Dist, parts.Distribution.item<double>(), Tol);
         Assert.Equal(g.Cov, parts.Covariance.item<double>(), Tol);

@@ -74,6 +74,8 @@ public class M2MixTests
         Assert.Equal(expected, parts.Total.item<double>(), 1e-12);   // alpha plays no part
         Assert.Equal(0.7, parts.Weight.item<double>());
         Assert.InRange(lambda, 0, 1);
+        Assert.Null(parts.Geometry);     // not optimised by m^2-Mix, so not computed
+        Assert.Null(parts.Uniformity);
     }
 
     [Fact]
@@ -91,27 +93,8 @@ public class M2MixTests
     [Fact]
     public void Run_M2Mix_TrainsAndResumesBitForBit()
     {
-        using var threads = TrainerFixtures.SingleThread();
-        var spec = TrainerFixtures.Spec(12) with { Method = AlignMethod.M2mix };
-        using var batches = TrainerFixtures.Batches(pool: 32, batch: 8);
-        var straight = new RecordingObserver();
-        using (var model = TrainerFixtures.Model(5))
-        using (var trainer = new Trainer(spec, model, batches, TrainerFixtures.TempDirectory(), straight))
-            trainer.Run(CancellationToken.None);
-
-        // Cancelled after step 6, then resumed: the lambdas drawn afterwards come from the restored generator state.
-        var folder = TrainerFixtures.TempDirectory();
-        using var cts = new CancellationTokenSource();
-        var first = new RecordingObserver { AfterMetrics = step => { if (step == 6) cts.Cancel(); } };
-        using (var model = TrainerFixtures.Model(5))
-        using (var trainer = new Trainer(spec, model, batches, folder, first))
-            Assert.ThrowsAny<OperationCanceledException>(() => trainer.Run(cts.Token));
-        var resumed = new RecordingObserver();
-        using (var model = TrainerFixtures.Model(77))
-        using (var trainer = new Trainer(spec, model, batches, folder, resumed))
-            trainer.Run(CancellationToken.None);
-
-        for (long step = 7; step <= 12; step++) Assert.Equal(straight.Metrics[step]["loss"], resumed.Metrics[step]["loss"]);
+        // Cancelled after step 6, then resumed: the draws afterwards come from the restored generator state.
+        var straight = ResumeCheck.AssertResumedRunMatchesStraightRun(TrainerFixtures.Spec(12) with { Method = AlignMethod.M2mix }, cancelAfter: 6, resumeModelSeed: 77);
         Assert.All(straight.Metrics.Values, m => Assert.True(double.IsFinite(m["loss"]) && m["cma"] > 0));
         Assert.NotEqual(straight.Metrics[1]["loss"], straight.Metrics[1]["clip"]);   // the mix term is on from the first step
     }

@@ -57,6 +57,8 @@ public sealed class JobRequestValidationTests : IAsyncLifetime
     [InlineData("""{"kind": "pretrain", "method": "m2mix"}""", "spec.method")]
     [InlineData("""{"method": "m2mix", "m2mix_weight": -1}""", "spec.m2mix_weight")]
     [InlineData("""{"method": "clip_refine", "clip_refine_alpha": 1.5}""", "spec.clip_refine_alpha")]
+    [InlineData("""{"method": "align_clip", "align_clip_weight": -1}""", "spec.align_clip_weight")]
+    [InlineData("""{"kind": "pretrain", "method": "align_clip"}""", "spec.method")]
     public async Task CreateJob_InvalidSpecField_Returns400NamingTheField(string spec, string field)
     {
         var (status, body) = await PostAsync(Body(spec));

@@ -42,6 +42,7 @@ public sealed class SweepTests : IAsyncLifetime
     [InlineData("""{"methods": [{"name": "a"}, {"name": "b", "spec": {"method": "nope"}}]}""", "methods[1].spec.method")]
     [InlineData("""{"methods": [{"name": "a", "spec": {"seed": 2}}]}""", "methods[0].spec.seed")]
     [InlineData("""{"methods": [{"name": "a", "spec": {"alpha_target": 0.1}}]}""", "methods[0].spec.alpha_target")]
+    [InlineData("""{"methods": [{"name": "a", "spec": {"method": "align_clip", "align_clip_weight": -1}}]}""", "methods[0].spec.align_clip_weight")]
     public async Task CreateSweep_InvalidSeedsOrGrid_Returns400NamingTheField(string extra, string field)
     {
         var body = JsonNode.Parse(extra)!.AsObject();
@@ -64,6 +65,25 @@ public sealed class SweepTests : IAsyncLifetime
         Assert.Equal([0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7], sweep["alpha_targets"]!.AsArray().Select(a => a!.GetValue<double>()));
         Assert.Equal([3L], sweep["seeds"]!.AsArray().Select(a => a!.GetValue<long>()));
         Assert.Equal(8, sweep["jobs"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task CreateSweep_WithAlignClip_MakesOneJobPerSeed_WithoutAlpha()
+    {
+        var response = await client.PostAsJsonAsync("/v1/sweeps", new
+        {
+            name = "peers", base_model = model, dataset, alpha_targets = new[] { 0.2, 0.5 }, seeds = new[] { 1L, 2L },
+            methods = new object[] { new { name = "align_clip", spec = new { method = "align_clip" } }, new { name = "tpccma", spec = new { } } },
+            spec = new { steps = 2 },
+        });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var jobs = (await ServiceStack.ReadJsonAsync(response))["jobs"]!.AsArray();
+        Assert.Equal(["peers:align_clip-seed1", "peers:align_clip-seed2", "peers:tpccma-alpha0.2-seed1", "peers:tpccma-alpha0.2-seed2",
+                "peers:tpccma-alpha0.5-seed1", "peers:tpccma-alpha0.5-seed2"],
+            jobs.Select(j => j!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        var align = jobs.Where(j => j!["name"]!.GetValue<string>().Contains("align_clip")).ToList();
+        Assert.All(align, j => Assert.Equal("align_clip", j!["spec"]!["method"]!.GetValue<string>()));
+        Assert.All(align, j => Assert.Equal(0.5, j!["spec"]!["align_clip_weight"]!.GetValue<double>()));
     }
 
     [Fact]
@@ -128,7 +148,8 @@ public sealed class SweepTests : IAsyncLifetime
             resultRows.Select(r => r!["model"]!.GetValue<string>()));
         var align = resultRows[6]!;
         Assert.Equal(0.0, align["alpha_target"]!.GetValue<double>());
-        foreach (var metric in new[] { "gap_raw", "gap_centroid", "gap_distribution", "zero_shot_top1", "joint_ari", "cider_image_to_text", "cider_text_to_text", "gap_mismatch" })
+        foreach (var metric in new[] { "gap_raw", "gap_centroid", "gap_distribution", "zero_shot_top1", "joint_ari", "cider_image_to_text", "cider_text_to_text", "gap_mismatch",
+                     "cider_image_to_text_decap", "participation_ratio_pooled", "effective_rank_pooled" })
             Assert.True(align["metrics"]![metric] is not null, $"results.json rows lack {metric}");
         Assert.Null(resultRows[0]!["alpha_target"]);
     }

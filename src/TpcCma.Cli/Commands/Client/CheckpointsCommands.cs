@@ -1,6 +1,8 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using TpcCma.Checkpoints;
+using TpcCma.Cli.CommandLine;
 
 namespace TpcCma.Cli.Commands.Client;
 
@@ -11,35 +13,35 @@ namespace TpcCma.Cli.Commands.Client;
 /// </summary>
 public static class CheckpointsCommands
 {
+    private static readonly Argument<string> Job = new("JOB") { Description = "The job's id" };
+    private static readonly Option<string> Step = CliOptions.Text("--step", "N|latest", "Which checkpoint", "latest");
+    private static readonly Option<string> Format = CliOptions.Choice("--format", "openclip: one .safetensors file; hf: a Hugging Face folder as a tar", ["openclip", "hf"]);
+    private static readonly Option<string> Out = CliOptions.Text("--out", "PATH", "The file to write (PATH.part while downloading)", required: true);
+
     public static IReadOnlyList<CliCommand> All { get; } =
     [
         ClientCommand.Create("checkpoints download", "Download a job's checkpoint, sha256-verified, resuming a partial download",
-            "JOB [--step N|latest] [--format openclip|hf] --out PATH", Download),
-        ClientCommand.Create("checkpoints list", "List a job's checkpoints", "JOB", List),
+            [Job, Step, Format, Out], Download),
+        ClientCommand.Create("checkpoints list", "List a job's checkpoints", [Job], List),
     ];
 
-    private static readonly string[] Formats = ["openclip", "hf"];
-
-    private static async Task<int> List(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
+    private static async Task<int> List(ServiceClient client, ClientOutput output, ParseResult args, CancellationToken ct)
     {
-        var job = ClientCommand.Positional(args, 0, "JOB id");
-        ClientCommand.RejectUnknown(args);
+        var job = args.GetRequiredValue(Job);
         var list = await client.GetAsync($"/v1/jobs/{Uri.EscapeDataString(job)}/checkpoints", ct);
         output.Document(list, () => output.Table(["step", "phase", "bytes", "sha256"],
             list.AsArray().Select(c => (IReadOnlyList<string>)[ClientOutput.Text(c!["step"]), ClientOutput.Text(c["phase"]), ClientOutput.Text(c["size_bytes"]), ClientOutput.Text(c["sha256"])])));
         return ExitCodes.Ok;
     }
 
-    private static async Task<int> Download(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
+    private static async Task<int> Download(ServiceClient client, ClientOutput output, ParseResult args, CancellationToken ct)
     {
-        var job = ClientCommand.Positional(args, 0, "JOB id");
-        var step = args.Optional("step") ?? "latest";
+        var job = args.GetRequiredValue(Job);
+        var step = args.GetValue(Step) ?? "latest";
         if (step != "latest" && !long.TryParse(step, NumberStyles.None, CultureInfo.InvariantCulture, out _))
             throw new CliUsageException($"--step must be a step number or 'latest', got '{step}'");
-        var format = args.Optional("format") ?? "openclip";
-        if (!Formats.Contains(format)) throw new CliUsageException($"--format must be one of {string.Join(", ", Formats)}, got '{format}'");
-        var target = Path.GetFullPath(args.Required("out"));
-        ClientCommand.RejectUnknown(args);
+        var format = args.GetRequiredValue(Format);
+        var target = Path.GetFullPath(args.GetRequiredValue(Out));
         if (Directory.Exists(target)) throw new CliUsageException($"--out {target} is a folder: name the file to write");
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
 

@@ -17,13 +17,6 @@ public sealed class ClientOutput(bool json, TextWriter output, TextWriter errors
     /// <summary>A terminal reads the output: redraw one progress line instead of appending lines.</summary>
     public bool Interactive { get; } = interactive;
 
-    public static ClientOutput From(CliArgs args)
-    {
-        var format = args.Optional("output") ?? "table";
-        if (format is not ("table" or "json")) throw new CliUsageException($"--output must be table or json, got '{format}'");
-        return new ClientOutput(format == "json", Console.Out, Console.Error, !Console.IsOutputRedirected);
-    }
-
     public void Document(JsonNode? node, Action table)
     {
         if (Json) Out.WriteLine(ClientCommand.Pretty(node));

@@ -1,17 +1,24 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using TpcCma.Cli.CommandLine;
 
 namespace TpcCma.Cli.Commands.Client;
 
 /// <summary>
 /// Follows a job (or a sweep) until it ends, by polling: a pipeline step must survive proxies that cut long
-/// streams and restarts of the service (<see cref="PollRetry"/>). The outcome becomes the exit code: succeeded 0,
+/// streams and restarts of the service (<see cref="RetryBudget"/>). The outcome becomes the exit code: succeeded 0,
 /// failed 1, cancelled 3, still running at the deadline 4.
 /// </summary>
 public static class JobWaiter
 {
     public static TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public static readonly Option<double> TimeoutOption = CliOptions.Number("--timeout", "SECONDS",
+        "Give up waiting after this long with exit code 4; the job keeps running (0: wait as long as it takes)", 0, min: 0);
+    public static readonly Option<bool> Wait = CliOptions.Flag("--wait", "Wait for the end and exit with its outcome (0 succeeded, 1 failed, 3 cancelled, 4 timed out)");
+    public static readonly Option<bool> Follow = CliOptions.Flag("--follow", "Also print the job's events and loss as they come (submit: implies --wait)");
 
     public static bool IsTerminal(string? status) => status is "succeeded" or "failed" or "cancelled";
 
@@ -23,19 +30,14 @@ public static class JobWaiter
     };
 
     /// <summary>Seconds from <c>--timeout</c>; none means wait as long as it takes.</summary>
-    public static TimeSpan? Timeout(CliArgs args)
-    {
-        var seconds = args.Double("timeout", 0);
-        if (seconds < 0) throw new CliUsageException("--timeout must be a number of seconds >= 0");
-        return seconds > 0 ? TimeSpan.FromSeconds(seconds) : null;
-    }
+    public static TimeSpan? Timeout(ParseResult args) => args.GetValue(TimeoutOption) is > 0 and var seconds ? TimeSpan.FromSeconds(seconds) : null;
 
     /// <summary>Waits for the job; with <paramref name="follow"/> also prints its events and loss as they come.</summary>
     public static async Task<(int ExitCode, JsonNode Job)> WaitAsync(ServiceClient client, ClientOutput output, string id, bool follow,
-        TimeSpan? timeout, PollRetry retry, CancellationToken ct)
+        TimeSpan? timeout, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        Task<JsonNode> Poll(string path) => retry.GetAsync(client, path, timeout - clock.Elapsed, ct);
+        Task<JsonNode> Poll(string path) => client.GetAsync(path, ct, timeout - clock.Elapsed);
         long lastEvent = 0, lastStep = -1;
         while (true)
         {

@@ -8,8 +8,8 @@ namespace TpcCma.Cli.Commands.Client;
 
 /// <summary>
 /// The HTTP side of the client commands: base URL and API key from <c>--url</c>/<c>--key</c> or
-/// <c>TPCCMA_URL</c>/<c>TPCCMA_API_KEY</c>, JSON in and out, and every error answer turned into a
-/// <see cref="ServiceProblem"/> that carries the service's ProblemDetails.
+/// <c>TPCCMA_URL</c>/<c>TPCCMA_API_KEY</c>, JSON in and out, reads retried through an outage (<see cref="RetryBudget"/>),
+/// and every error answer turned into a <see cref="ServiceProblem"/> that carries the service's ProblemDetails.
 /// </summary>
 public sealed class ServiceClient : IDisposable
 {
@@ -17,26 +17,34 @@ public sealed class ServiceClient : IDisposable
     public HttpClient Http { get; }
     public Uri BaseUrl { get; }
 
-    private ServiceClient(Uri baseUrl, string key)
+    private ServiceClient(Uri baseUrl, string key, RetryBudget retry)
     {
         BaseUrl = baseUrl;
         // No overall timeout: waits and downloads are bounded by their own options and the cancellation token.
-        Http = new HttpClient { BaseAddress = baseUrl, Timeout = Timeout.InfiniteTimeSpan };
+        Http = new HttpClient(retry.Handler(), disposeHandler: true) { BaseAddress = baseUrl, Timeout = Timeout.InfiniteTimeSpan };
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         Http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("tpccma", "1"));
     }
 
-    public static ServiceClient From(CliArgs args)
+    /// <param name="url">From <c>--url</c>; null falls back to TPCCMA_URL, then <see cref="DefaultUrl"/>.</param>
+    /// <param name="key">From <c>--key</c>; null falls back to TPCCMA_API_KEY.</param>
+    public static ServiceClient Create(string? url, string? key, RetryBudget retry)
     {
-        var url = args.Optional("url") ?? Environment.GetEnvironmentVariable("TPCCMA_URL") ?? DefaultUrl;
+        url ??= Environment.GetEnvironmentVariable("TPCCMA_URL") ?? DefaultUrl;
         if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
             throw new CliUsageException($"--url / TPCCMA_URL must be an http(s) URL, got '{url}'");
-        var key = args.Optional("key") ?? Environment.GetEnvironmentVariable("TPCCMA_API_KEY");
+        key ??= Environment.GetEnvironmentVariable("TPCCMA_API_KEY");
         if (string.IsNullOrWhiteSpace(key)) throw new CliUsageException("no API key: set TPCCMA_API_KEY or pass --key");
-        return new ServiceClient(baseUrl, key.Trim());
+        return new ServiceClient(baseUrl, key.Trim(), retry);
     }
 
-    public async Task<JsonNode> GetAsync(string path, CancellationToken ct) => await SendAsync(new HttpRequestMessage(HttpMethod.Get, path), ct);
+    /// <param name="left">Time left before the caller's own deadline (<c>--timeout</c>): retrying stops there too.</param>
+    public async Task<JsonNode> GetAsync(string path, CancellationToken ct, TimeSpan? left = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (left is { } l) request.Options.Set(RetryBudget.Deadline, l);
+        return await SendAsync(request, ct);
+    }
 
     public async Task<JsonNode> PostAsync(string path, string? json, CancellationToken ct)
     {

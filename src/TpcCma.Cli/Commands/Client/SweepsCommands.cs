@@ -1,27 +1,31 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using TpcCma.Cli.CommandLine;
 
 namespace TpcCma.Cli.Commands.Client;
 
 /// <summary><c>tpccma sweeps ...</c>: submit a sweep over alpha_target values (and wait for all its jobs), show one with its report.</summary>
 public static class SweepsCommands
 {
+    private static readonly Argument<string> RequestFile = new("FILE") { Description = "The request body as JSON ('-': standard input)" };
+    private static readonly Argument<string> Id = new("ID") { Description = "The sweep's id" };
+    private static readonly Option<string> Out = CliOptions.Text("--out", "FILE", "Write the results here (default: standard output)");
+
     public static IReadOnlyList<CliCommand> All { get; } =
     [
         ClientCommand.Create("sweeps submit", "Submit a sweep (the POST /v1/sweeps body in FILE); --wait exits with its outcome",
-            $"FILE [--wait] [--timeout SECONDS] {PollRetry.Usage}", Submit, "wait"),
-        ClientCommand.Create("sweeps get", "Show a sweep, its jobs and its report", "ID", Get),
+            [RequestFile, JobWaiter.Wait, JobWaiter.TimeoutOption], Submit, waits: true),
+        ClientCommand.Create("sweeps get", "Show a sweep, its jobs and its report", [Id], Get),
         ClientCommand.Create("sweeps results", "Write a sweep's machine-readable results (GET /v1/sweeps/ID/results.json) to FILE or stdout",
-            "ID [--out FILE]", Results),
+            [Id, Out], Results),
     ];
 
-    private static async Task<int> Submit(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
+    private static async Task<int> Submit(ServiceClient client, ClientOutput output, ParseResult args, CancellationToken ct)
     {
-        var body = ClientCommand.ReadJsonFile(ClientCommand.Positional(args, 0, "FILE (the sweep request as JSON)"));
-        var wait = args.Flag("wait");
+        var body = ClientCommand.ReadJsonFile(args.GetRequiredValue(RequestFile));
+        var wait = args.GetValue(JobWaiter.Wait);
         var timeout = JobWaiter.Timeout(args);
-        var retry = PollRetry.From(args, output);
-        ClientCommand.RejectUnknown(args);
         var sweep = await client.PostAsync("/v1/sweeps", body, ct);
         if (!wait)
         {
@@ -33,7 +37,7 @@ public static class SweepsCommands
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            sweep = await retry.GetAsync(client, $"/v1/sweeps/{id}", timeout - clock.Elapsed, ct);
+            sweep = await client.GetAsync($"/v1/sweeps/{id}", ct, timeout - clock.Elapsed);
             var status = sweep["status"]?.GetValue<string>();
             var jobs = JobsOf(sweep).ToList();
             var done = jobs.Count(j => JobWaiter.IsTerminal(j["status"]?.GetValue<string>()));
@@ -54,20 +58,18 @@ public static class SweepsCommands
         }
     }
 
-    private static async Task<int> Get(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
+    private static async Task<int> Get(ServiceClient client, ClientOutput output, ParseResult args, CancellationToken ct)
     {
-        var id = ClientCommand.Positional(args, 0, "sweep ID");
-        ClientCommand.RejectUnknown(args);
+        var id = args.GetRequiredValue(Id);
         var sweep = await client.GetAsync($"/v1/sweeps/{Uri.EscapeDataString(id)}", ct);
         output.Document(sweep, () => PrintSweep(output, sweep));
         return ExitCodes.Ok;
     }
 
-    private static async Task<int> Results(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
+    private static async Task<int> Results(ServiceClient client, ClientOutput output, ParseResult args, CancellationToken ct)
     {
-        var id = ClientCommand.Positional(args, 0, "sweep ID");
-        var target = args.Optional("out") is { } path ? Path.GetFullPath(path) : null;
-        ClientCommand.RejectUnknown(args);
+        var id = args.GetRequiredValue(Id);
+        var target = args.GetValue(Out) is { } path ? Path.GetFullPath(path) : null;
         if (target is not null && Directory.Exists(target)) throw new CliUsageException($"--out {target} is a folder: name the file to write");
         var results = ClientCommand.Pretty(await client.GetAsync($"/v1/sweeps/{Uri.EscapeDataString(id)}/results.json", ct));
         if (target is null)

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using static TorchSharp.torch;
 
 namespace TpcCma.Data.Shards;
 
@@ -22,7 +21,7 @@ public sealed record ShardLoaderOptions(int ShuffleBuffer = 1000, string? Split 
 /// <see cref="LoaderPosition"/> skips whole shards unread, replays the buffer of the shard it lands in without
 /// decoding, and serves exactly what an uninterrupted loader serves from there.
 /// </summary>
-public sealed class ShardedLoader : IBatchLoader
+public sealed class ShardedLoader : EpochBatchLoader
 {
     private const long ShardOrderPurpose = 11, BufferPurpose = 12, CaptionPurpose = 13, AugmentPurpose = 14;
 
@@ -34,7 +33,6 @@ public sealed class ShardedLoader : IBatchLoader
     private readonly ConcurrentDictionary<int, int> skipped = new();
     private readonly ConcurrentQueue<DatasetError> skippedErrors = new();
 
-    public LoaderOptions Options { get; }
     public ShardScanReport Scan { get; }
     public IReadOnlyList<string> ClassNames { get; }
 
@@ -43,10 +41,10 @@ public sealed class ShardedLoader : IBatchLoader
 
     /// <param name="scan">A header-level scan of <paramref name="set"/> already made; read here when null.</param>
     public ShardedLoader(ShardSet set, ClipImageProcessor processor, LoaderOptions options, ShardLoaderOptions? shardOptions = null, ShardScanReport? scan = null)
+        : base(options)
     {
         this.set = set;
         this.processor = processor;
-        Options = options.Validated();
         this.shardOptions = (shardOptions ?? new ShardLoaderOptions()).Validated();
         if (options.CacheDirectory is not null) throw new ArgumentException("the on-disk cache keys images by file; shards use the in-memory cache (with its byte budget) instead");
         Scan = scan ?? ShardScanner.Scan(set, ImageCheck.Header, options.Workers, maxReportedErrors: 1000);
@@ -59,14 +57,13 @@ public sealed class ShardedLoader : IBatchLoader
                 ? $"the shards hold no usable samples of split '{split}' (splits: {string.Join(", ", Scan.Splits)})"
                 : "the shards hold no usable samples");
         if (options.CacheInMemory) memoryCache = new(options.MemoryCacheBytes);
-        if (BatchesPerEpoch == 0)
-            throw new ArgumentException($"batch size {options.BatchSize} with drop-last leaves no batch from {SampleCount} samples");
+        RequireABatch();
     }
 
     /// <summary>Bytes held by the in-memory cache: never more than <see cref="LoaderOptions.MemoryCacheBytes"/>.</summary>
     public long CachedBytes => memoryCache?.UsedBytes ?? 0;
 
-    public int BatchesPerEpoch => Options.DropLast ? SampleCount / Options.BatchSize : (SampleCount + Options.BatchSize - 1) / Options.BatchSize;
+    protected override int SamplesPerEpoch => SampleCount;
 
     /// <summary>Samples left out while reading <paramref name="epoch"/> (bad samples, plus one per corrupt shard), as far as it was read.</summary>
     public int SkippedIn(int epoch) => skipped.GetValueOrDefault(epoch);
@@ -74,29 +71,10 @@ public sealed class ShardedLoader : IBatchLoader
     /// <summary>The problems behind the skipped samples, the first 1,000 seen.</summary>
     public IReadOnlyList<DatasetError> SkippedErrors => [.. skippedErrors];
 
-    public LoaderPosition After(LoaderPosition position) =>
-        position.Batch + 1 < BatchesPerEpoch ? position with { Batch = position.Batch + 1 } : new LoaderPosition(position.Epoch + 1, 0);
-
     /// <summary>The shard indices in the order epoch <paramref name="epoch"/> reads them.</summary>
     public int[] ShardOrder(int epoch) => Options.Shuffle
         ? new DeterministicRandom(DeterministicRandom.Mix(Options.Seed, epoch, ShardOrderPurpose)).Permutation(set.Shards.Count)
         : Enumerable.Range(0, set.Shards.Count).ToArray();
-
-    public IEnumerable<ImageTextBatch> Read(LoaderPosition from, CancellationToken ct = default)
-    {
-        for (var epoch = from.Epoch; ; epoch++)
-            foreach (var batch in ReadEpoch(epoch, epoch == from.Epoch ? from.Batch : 0, ct))
-                yield return batch;
-    }
-
-    /// <summary>The batches of one epoch from <paramref name="startBatch"/>. Dispose each batch (or scope it).</summary>
-    public IEnumerable<ImageTextBatch> ReadEpoch(int epoch, int startBatch = 0, CancellationToken ct = default)
-    {
-        if (epoch < 0) throw new ArgumentOutOfRangeException(nameof(epoch), $"epoch must be >= 0, got {epoch}");
-        if (startBatch < 0 || startBatch > BatchesPerEpoch)
-            throw new ArgumentOutOfRangeException(nameof(startBatch), $"batch {startBatch} is outside 0..{BatchesPerEpoch}");
-        return Pipeline(epoch, startBatch, ct);
-    }
 
     /// <summary>The epoch's usable samples in serving order with their positions, from position <paramref name="first"/> on.</summary>
     internal IEnumerable<(ShardSample Sample, int ShardIndex, int Position)> EpochSamples(int epoch, int first, CancellationToken ct)
@@ -183,7 +161,7 @@ public sealed class ShardedLoader : IBatchLoader
 
     private sealed record Pending(TaskCompletionSource<float[]> Pixels, string Caption, int Label, string Id);
 
-    private IEnumerable<ImageTextBatch> Pipeline(int epoch, int startBatch, CancellationToken ct)
+    protected override IEnumerable<ImageTextBatch> ServeEpoch(int epoch, int startBatch, CancellationToken ct)
     {
         var batchSize = Options.BatchSize;
         var end = Options.DropLast ? BatchesPerEpoch * batchSize : SampleCount;
@@ -197,29 +175,18 @@ public sealed class ShardedLoader : IBatchLoader
         var workers = Enumerable.Range(0, Options.Workers).Select(_ => Task.Run(() => Decode(epoch, work.Reader, cts.Token))).Append(producer).ToArray();
         try
         {
-            var size = processor.Config.Size;
-            var imageLength = 3 * size * size;
-            for (var start = startBatch * batchSize; start < end; start += batchSize)
+            ServedSample Next(int position)
             {
-                var count = Math.Min(batchSize, end - start);
-                var pixels = new float[count * imageLength];
-                var captions = new string[count];
-                var labels = new int[count];
-                var ids = new string[count];
-                for (var i = 0; i < count; i++)
+                if (!pending.Reader.WaitToReadAsync(cts.Token).AsTask().GetAwaiter().GetResult())
                 {
-                    if (!pending.Reader.WaitToReadAsync(cts.Token).AsTask().GetAwaiter().GetResult())
-                    {
-                        producer.GetAwaiter().GetResult(); // rethrows the producer's error, if that is why it stopped
-                        throw new InvalidOperationException($"epoch {epoch} ended after {start + i} samples, {end} expected");
-                    }
-                    var item = pending.Reader.TryRead(out var next) ? next : throw new InvalidOperationException("pending queue out of step");
-                    item.Pixels.Task.GetAwaiter().GetResult().CopyTo(pixels, i * imageLength);
-                    (captions[i], labels[i], ids[i]) = (item.Caption, item.Label, item.Id);
+                    producer.GetAwaiter().GetResult(); // rethrows the producer's error, if that is why it stopped
+                    throw new InvalidOperationException($"epoch {epoch} ended after {position} samples, {end} expected");
                 }
-                var batchPixels = tensor(pixels, [count, 3, size, size], ScalarType.Float32);   // [B, 3, S, S], in the caller's scope
-                yield return new ImageTextBatch(batchPixels, captions, labels, ids) { Position = new LoaderPosition(epoch, start / batchSize) };
+                var item = pending.Reader.TryRead(out var next) ? next : throw new InvalidOperationException("pending queue out of step");
+                return new ServedSample(item.Pixels.Task.GetAwaiter().GetResult(), item.Caption, item.Label, item.Id);
             }
+            foreach (var batch in Assemble(epoch, startBatch, end, processor.Config.Size, Next))
+                yield return batch;
         }
         finally
         {

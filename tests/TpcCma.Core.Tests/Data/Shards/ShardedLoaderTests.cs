@@ -55,6 +55,19 @@ public sealed class ShardedLoaderTests : IDisposable
     }
 
     [Fact]
+    public void ReadEpoch_BadPosition_IsRefusedWhereAsked_AndPositionsWrapAtTheEpochEnd()
+    {
+        var loader = Loader();   // 23 samples, drop-last batches of 4: 5 per epoch
+        Assert.Equal(5, loader.BatchesPerEpoch);
+        Assert.Throws<ArgumentOutOfRangeException>(() => loader.ReadEpoch(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => loader.ReadEpoch(0, startBatch: 6));
+        Assert.Equal(new LoaderPosition(1, 0), loader.After(new LoaderPosition(0, 4)));
+        Assert.Equal(new LoaderPosition(0, 4), loader.After(new LoaderPosition(0, 3)));
+        var error = Assert.Throws<ArgumentException>(() => Loader(batch: 24));
+        Assert.Contains("leaves no batch from 23 samples", error.Message);
+    }
+
+    [Fact]
     public void ReadEpoch_SameSeed_SameBatches_WhateverTheWorkerCount()
     {
         AssertSame(Loader().ReadEpoch(0).Select(Snapshot).ToList(), Loader(workers: 1).ReadEpoch(0).Select(Snapshot).ToList());

@@ -1,6 +1,6 @@
 using TpcCma.Cli;
 
-namespace TpcCma.Core.Tests.Cli;
+namespace TpcCma.Cli.Tests;
 
 /// <summary>Runs <c>tpccma</c> in-process with its standard output and error captured (Console too, for commands that write there).</summary>
 public static class CliCapture
@@ -15,3 +15,7 @@ public static class CliCapture
         finally { Console.SetOut(previousOut); Console.SetError(previousErr); }
     }
 }
+
+/// <summary>Runs alone: commands print to the process-wide Console, which these tests capture.</summary>
+[CollectionDefinition("Console", DisableParallelization = true)]
+public class ConsoleCollection;

@@ -1,10 +1,10 @@
 using System.Formats.Tar;
 using TpcCma.Cli;
-using TpcCma.Data;
 using TpcCma.Data.Sources;
-using static TpcCma.Core.Tests.Cli.CliCapture;
+using TpcCma.Data;
+using static TpcCma.Cli.Tests.CliCapture;
 
-namespace TpcCma.Core.Tests.Cli;
+namespace TpcCma.Cli.Tests.Commands;
 
 /// <summary><c>tpccma datasets make-synthetic --format webdataset</c>, <c>datasets convert</c> and <c>datasets validate</c> on shards.</summary>
 [Collection("Console")]

@@ -2,9 +2,10 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using TpcCma.Checkpoints;
 using TpcCma.Cli;
+using TpcCma.Core.Tests;
 using SafetensorsFile = TpcCma.Core.Tests.Data.SafetensorsFile;
 
-namespace TpcCma.Core.Tests.Cli;
+namespace TpcCma.Cli.Tests.Commands;
 
 /// <summary><c>tpccma embed --images DIR</c>: image files go through CLIP preprocessing and match the reference features.</summary>
 [Collection("Console")]

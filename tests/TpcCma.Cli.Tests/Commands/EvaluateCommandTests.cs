@@ -1,9 +1,10 @@
 using System.Text.Json.Nodes;
 using TpcCma.Cli;
+using TpcCma.Core.Tests;
 using TpcCma.Data.Sources;
-using static TpcCma.Core.Tests.Cli.CliCapture;
+using static TpcCma.Cli.Tests.CliCapture;
 
-namespace TpcCma.Core.Tests.Cli;
+namespace TpcCma.Cli.Tests.Commands;
 
 /// <summary><c>tpccma evaluate</c> on the reference tiny CLIP and a small synthetic data set.</summary>
 [Collection("Console")]

@@ -1,9 +1,9 @@
 using TpcCma.Cli;
 using TpcCma.Core.Tests.Data;
 using TpcCma.Data;
-using static TpcCma.Core.Tests.Cli.CliCapture;
+using static TpcCma.Cli.Tests.CliCapture;
 
-namespace TpcCma.Core.Tests.Cli;
+namespace TpcCma.Cli.Tests.Commands;
 
 [Collection("Console")]
 public sealed class ImportIconsCommandTests : IDisposable

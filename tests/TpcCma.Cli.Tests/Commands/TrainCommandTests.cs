@@ -1,8 +1,9 @@
 using TpcCma.Checkpoints;
 using TpcCma.Cli;
-using static TpcCma.Core.Tests.Cli.CliCapture;
+using TpcCma.Core.Tests.Training;
+using static TpcCma.Cli.Tests.CliCapture;
 
-namespace TpcCma.Core.Tests.Training;
+namespace TpcCma.Cli.Tests.Commands;
 
 /// <summary><c>tpccma train</c> in-process; shares the console with the other CLI tests.</summary>
 [Collection("Console")]
@@ -33,6 +34,7 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("""{"cma": "geometry", "lambda_geom": 0, "negatives_beta": -1, "dataset": "synthetic:16"}""", "lambda_geom: must be > 0 when cma is geometry", "negatives_beta: must be >= 0")]
     [InlineData("""{"cma": "centroid", "dataset": "synthetic:16"}""", "must be one of pairwise, geometry, pairwise+geometry", "$.cma")]
     [InlineData("""{"kind": "pretrain", "method": "m2mix", "dataset": "synthetic:16"}""", "method: m2mix fine-tunes", "kind align")]
+    [InlineData("""{"kind": "pretrain", "method": "align_clip", "align_clip_weight": -1, "dataset": "synthetic:16"}""", "method: align_clip fine-tunes", "align_clip_weight: must be >= 0")]
     public async Task Train_ExitsWithInvalidRequest_NamingABadMethodField(string json, string first, string second)
     {
         var spec = Write("method.json", json);

@@ -1,17 +1,13 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using TorchSharp;
 using TpcCma.Checkpoints;
 using TpcCma.Cli;
 using TpcCma.Core.Tests.Model;
 using static TorchSharp.torch;
-using static TpcCma.Core.Tests.Cli.CliCapture;
+using static TpcCma.Cli.Tests.CliCapture;
 
-namespace TpcCma.Core.Tests.Cli;
-
-/// <summary>Runs alone: commands print to the process-wide Console, which these tests capture.</summary>
-[CollectionDefinition("Console", DisableParallelization = true)]
-public class ConsoleCollection;
+namespace TpcCma.Cli.Tests.Commands;
 
 [Collection("Console")]
 public sealed class ModelCommandsTests : IDisposable
@@ -93,7 +89,7 @@ public sealed class ModelCommandsTests : IDisposable
     [Theory]
     [InlineData("--format xml", "--format must be hf or openclip")]
     [InlineData("--format openclip --out x.bin", "must end in .safetensors")]
-    [InlineData("--format hf --out OUT --colour red", "unknown option(s): --colour")]
+    [InlineData("--format hf --out OUT --colour red", "--colour")]
     public async Task Export_ExitsWith2_BadOptions(string options, string message)
     {
         var args = new[] { "export", "--model", TinyClip.HfDirectory }.Concat(options.Replace("OUT", temp).Split(' ')).ToArray();
