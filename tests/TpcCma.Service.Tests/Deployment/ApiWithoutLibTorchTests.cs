@@ -72,6 +72,7 @@ public sealed class ApiWithoutLibTorchTests(ITestOutputHelper output) : IAsyncLi
     public async Task ApiWithoutLibTorch_ServesTheWholeJourney_WhileAWorkerTrains()
     {
         api = await TorchFreeProcess.StartAsync(build, "api", ApiSettings());
+        Assert.Contains($"Content root path: {build.Directory}", api.Output);   // the copy, not the test's own output
         await stack.StartWorkerAsync("node-a");
         using var admin = Client(ServiceStack.AdminKey);
 

@@ -8,10 +8,12 @@ namespace TpcCma.Service.Tests.Deployment;
 
 /// <summary>
 /// The service's build output as the API image holds it: everything but TorchSharp's native libraries. Made from this
-/// test's own output (a <c>-p:TorchBackend=none</c> publish is the real source but takes minutes): every file is linked
+/// test's own output (a <c>-p:TorchBackend=none</c> publish is the real source but takes minutes): every file is copied
 /// into a new folder except the native assets that <c>TpcCma.Service.deps.json</c> lists for TorchSharp and the libtorch
 /// packages (plus the Debian compatibility shim the build adds beside them), and the copy's deps.json no longer names
-/// them, which is what a TorchBackend=none publish writes.
+/// them, which is what a TorchBackend=none publish writes. Copies, not links: the host resolves a linked
+/// <c>TpcCma.Service.dll</c> to its target and would run from the original folder, natives and all. Left out as well,
+/// to copy 60 MB rather than 300: the test host's browser driver (<c>.playwright</c>) and other platforms' natives.
 /// </summary>
 public sealed class TorchFreeBuild : IDisposable
 {
@@ -44,13 +46,17 @@ public sealed class TorchFreeBuild : IDisposable
                 removed.Add(relative);
                 continue;
             }
+            if (relative.StartsWith(".playwright/", StringComparison.Ordinal) || OtherPlatformNative(relative)) continue;
             var copy = Path.Combine(target, relative);
             System.IO.Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
             if (relative == DepsFile) File.WriteAllText(copy, deps.ToJsonString());
-            else File.CreateSymbolicLink(copy, file);   // the same bytes as the build output, without copying 200 MB
+            else File.Copy(file, copy);
         }
         return new TorchFreeBuild(target, removed);
     }
+
+    private static bool OtherPlatformNative(string relative) =>
+        relative.StartsWith("runtimes/", StringComparison.Ordinal) && !relative.StartsWith("runtimes/linux-x64/", StringComparison.Ordinal);
 
     /// <summary>Drops the native assets of TorchSharp and libtorch-* from <paramref name="deps"/>; returns their paths.</summary>
     private static HashSet<string> RemoveTorchNatives(JsonObject deps)
