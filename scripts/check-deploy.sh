@@ -3,7 +3,8 @@
 # "check-deploy: PASS" (exit 0) or "check-deploy: FAIL (...)" (exit 1).
 #   1. docker-compose.yml is valid for Docker Compose (Debian's docker-compose, `config -q`);
 #   2. every YAML under deploy/ parses; the Kubernetes objects and the compose file pass scripts/check_deploy.py
-#      (probes, one GPU per worker pod, setting names that the service knows, Dockerfile COPY sources);
+#      (probes, one GPU per worker pod, setting names that the service knows, Dockerfile COPY sources, the API
+#      image published with TorchBackend=none and the worker image with cpu, each process on its own image);
 #   3. deploy/k8s builds with `kubectl kustomize` when kubectl is installed;
 #   4. the GPU worker entrypoint counts GPUs right and stops all its workers when one stops.
 set -uo pipefail

@@ -169,6 +169,91 @@ for dockerfile in ("Dockerfile", "Dockerfile.gpu"):
 if "TorchBackend=cuda" not in open(os.path.join(ROOT, "Dockerfile.gpu"), encoding="utf-8").read():
     problem(os.path.join(ROOT, "Dockerfile.gpu"), "must publish with -p:TorchBackend=cuda")
 
+# --- The API image ships without libtorch; workers get it ------------------------------------------------
+def stages(dockerfile):
+    """Each stage of a Dockerfile: name -> (base, text of its instructions)."""
+    found, name = {}, None
+    for line in open(os.path.join(ROOT, dockerfile), encoding="utf-8").read().splitlines():
+        header = re.match(r"FROM\s+(\S+)(?:\s+AS\s+(\S+))?", line, re.I)
+        if header:
+            name = header.group(2) or f"#{len(found)}"
+            found[name] = [header.group(1), ""]
+        elif name:
+            found[name][1] += line + "\n"
+    return found
+
+
+def published_by(all_stages, stage):
+    """The stage whose /app a runtime stage copies, and the publish line of that stage."""
+    copied = re.search(r"COPY --from=(\S+)\s.*\s/app\s*$", all_stages[stage][1], re.M)
+    if not copied:
+        return None, ""
+    source = copied.group(1)
+    text = all_stages.get(source, ["", ""])[1].replace("\\\n", " ")
+    return source, "\n".join(l for l in text.splitlines() if "dotnet publish" in l)
+
+
+dockerfile_path = os.path.join(ROOT, "Dockerfile")
+cpu_stages = stages("Dockerfile")
+for target, backend, mode in (("api", "none", "api"), ("worker", "cpu", "worker")):
+    if target not in cpu_stages:
+        problem(dockerfile_path, f"no '{target}' target")
+        continue
+    source, publish = published_by(cpu_stages, target)
+    if not publish:
+        problem(dockerfile_path, f"target {target} copies no published /app")
+        continue
+    # TorchBackend defaults to cpu (Directory.Build.props): the worker may leave it out, the API must say none.
+    says = re.search(r"-p:TorchBackend=(\w+)", publish)
+    if (says.group(1) if says else "cpu") != backend:
+        problem(dockerfile_path, f"target {target} must publish (stage {source}) with TorchBackend={backend}")
+    restore = re.search(r"dotnet restore[^\n]*", cpu_stages[source][1])
+    restore_says = re.search(r"-p:TorchBackend=(\w+)", restore.group(0)) if restore else None
+    if restore and (restore_says.group(1) if restore_says else "cpu") != backend:
+        problem(dockerfile_path, f"stage {source} restores for another TorchBackend than it publishes ({backend})")
+    if f"Service__Mode={mode}" not in cpu_stages[target][1]:
+        problem(dockerfile_path, f"target {target} must default to Service__Mode={mode}")
+if list(cpu_stages)[-1] != "api":
+    problem(dockerfile_path, "the last stage (a plain `docker build .`) must be the API image")
+
+# Which image each process runs: the API never gets the worker image, a worker never the API image.
+def compose_image(service):
+    build = service.get("build") or {}
+    if isinstance(build, str):
+        build = {"context": build}
+    return build.get("dockerfile", "Dockerfile" if build else None), build.get("target"), str(service.get("image", ""))
+
+
+compose_images = {}
+for service_name, service in compose.get("services", {}).items():
+    compose_images[str(service.get("image", "")).split(":")[0]] = compose_image(service)
+for service_name, service in compose.get("services", {}).items():
+    command = service.get("command") or []
+    mode = command[1] if len(command) > 1 and command[0] == "--mode" else ("worker" if service_name.startswith("worker") else None)
+    if mode is None:
+        continue
+    dockerfile, target, image = compose_image(service)
+    if not dockerfile:   # an image built by another service
+        dockerfile, target, _ = compose_images.get(image.split(":")[0], (None, None, None))
+    wanted = {"api": [("Dockerfile", "api")], "worker": [("Dockerfile", "worker"), ("Dockerfile.gpu", None)]}.get(mode, [])
+    if (dockerfile, target) not in wanted:
+        problem(compose_path, f"service {service_name} (--mode {mode}) builds {dockerfile} target {target}; expected one of {wanted}")
+
+k8s_images = {"api": {"tpccma-api"}, "worker": {"tpccma-worker", "tpccma-worker-gpu"}}
+kustomization = load_all(os.path.join(ROOT, "deploy", "k8s", "kustomization.yaml"))[0]
+known_images = {i["name"] for i in kustomization.get("images", [])}
+for path in sorted(glob.glob(os.path.join(ROOT, "deploy", "k8s", "*.yaml"))):
+    for doc in load_all(path):
+        if not isinstance(doc, dict) or doc.get("kind") != "Deployment":
+            continue
+        for c in containers(doc)[0]:
+            args = c.get("args") or []
+            mode = args[1] if len(args) > 1 and args[0] == "--mode" else env_of(c).get("Service__Mode")
+            if mode in k8s_images and c.get("image") not in k8s_images[mode]:
+                problem(path, f"{doc['metadata']['name']}: --mode {mode} runs image {c.get('image')}, expected one of {sorted(k8s_images[mode])}")
+            if c.get("image") not in known_images:
+                problem(path, f"{doc['metadata']['name']}: image {c.get('image')} has no entry in kustomization.yaml's images")
+
 for line in problems:
     print("  " + line)
 sys.exit(1 if problems else 0)

@@ -43,6 +43,7 @@ public static class ServiceRegistration
         services.AddHostedService<DatabaseMigrator>();
         services.AddHostedService<AdminKeySeeder>();
         services.AddProblemDetails();
+        services.AddExceptionHandler<MissingTorchExceptionHandler>();
         builder.AddRequestBodyLimits();
         services.AddMemoryCache();
         TimeProviderClock.Use(services);
@@ -79,6 +80,9 @@ public static class ServiceRegistration
 
         if (options.RunsWorker)
         {
+            // A worker started from the API image (no libtorch) stops here rather than failing every job it takes.
+            if (NativeTorch.LoadProblem() is { } torchProblem)
+                throw new InvalidOperationException($"--mode {options.Mode.ToString().ToLowerInvariant()} needs libtorch: {NativeTorch.MissingExplanation} ({torchProblem})");
             services.AddHangfireServer(o =>
             {
                 o.ServerName = options.EffectiveNodeName;
