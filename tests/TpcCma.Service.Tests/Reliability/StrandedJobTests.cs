@@ -20,7 +20,8 @@ namespace TpcCma.Service.Tests.Reliability;
 /// </summary>
 public sealed class StrandedJobTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const int Steps = 60;
+    // 80 steps: the phase boundaries then fall on the periodic checkpoints (every 20), which the torn-checkpoint test relies on.
+    private const int Steps = 80;
     /// <summary>Hangfire's default: a dead worker's job would wait this long if only Hangfire looked after it.</summary>
     private static readonly Dictionary<string, string> DefaultInvisibility = new() { ["Hangfire:InvisibilityTimeoutMinutes"] = "5" };
     private static readonly LeaseSettings Leases = ServiceStack.QuickLeaseSettings;
