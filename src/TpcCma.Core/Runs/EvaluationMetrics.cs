@@ -9,21 +9,13 @@ public static class EvaluationMetrics
     public static Dictionary<string, double> Flatten(EvaluationReport r, string root = "eval")
     {
         var prefix = $"{root}/{r.Split}/";
-        var m = new Dictionary<string, double>
-        {
-            [prefix + "gap_raw"] = r.Gaps.Raw,
-            [prefix + "gap_centroid"] = r.Gaps.Centroid,
-            [prefix + "gap_distribution"] = r.Gaps.Distribution,
-            [prefix + "cos_pair"] = r.Gaps.CosPair,
-            [prefix + "frechet"] = r.Gaps.Frechet,
-            [prefix + "rmg"] = r.Gaps.Rmg,
-            [prefix + "centered_gap_raw"] = r.MeanCenteredGaps.Raw,
-            [prefix + "centered_gap_distribution"] = r.MeanCenteredGaps.Distribution,
-            [prefix + "i2t_r1"] = r.Retrieval.ImageToTextR1,
-            [prefix + "i2t_r5"] = r.Retrieval.ImageToTextR5,
-            [prefix + "t2i_r1"] = r.Retrieval.TextToImageR1,
-            [prefix + "t2i_r5"] = r.Retrieval.TextToImageR5,
-        };
+        var m = new Dictionary<string, double>();
+        // One family of metrics a line (full names, so that a search for one finds where it is written).
+        Add(m, prefix, ("gap_raw", r.Gaps.Raw), ("gap_centroid", r.Gaps.Centroid), ("gap_distribution", r.Gaps.Distribution));
+        Add(m, prefix, ("cos_pair", r.Gaps.CosPair), ("frechet", r.Gaps.Frechet), ("rmg", r.Gaps.Rmg));
+        Add(m, prefix, ("centered_gap_raw", r.MeanCenteredGaps.Raw), ("centered_gap_distribution", r.MeanCenteredGaps.Distribution));
+        Add(m, prefix, ("i2t_r1", r.Retrieval.ImageToTextR1), ("i2t_r5", r.Retrieval.ImageToTextR5),
+            ("t2i_r1", r.Retrieval.TextToImageR1), ("t2i_r5", r.Retrieval.TextToImageR5));
         AddSpreads(m, prefix, r.Gaps);
         if (r.RenormalisedGaps is { } renormalised)
         {
@@ -45,14 +37,15 @@ public static class EvaluationMetrics
         }
         if (r.Dimensionality is { } d)
         {
-            m[prefix + "pr_image"] = d.Image.ParticipationRatio;
-            m[prefix + "pr_text"] = d.Text.ParticipationRatio;
-            m[prefix + "pr_pooled"] = d.Pooled.ParticipationRatio;
-            m[prefix + "erank_image"] = d.Image.EffectiveRank;
-            m[prefix + "erank_text"] = d.Text.EffectiveRank;
-            m[prefix + "erank_pooled"] = d.Pooled.EffectiveRank;
+            Add(m, prefix, ("pr_image", d.Image.ParticipationRatio), ("pr_text", d.Text.ParticipationRatio), ("pr_pooled", d.Pooled.ParticipationRatio));
+            Add(m, prefix, ("erank_image", d.Image.EffectiveRank), ("erank_text", d.Text.EffectiveRank), ("erank_pooled", d.Pooled.EffectiveRank));
         }
         return m;
+    }
+
+    private static void Add(Dictionary<string, double> m, string prefix, params (string Name, double Value)[] metrics)
+    {
+        foreach (var (name, value) in metrics) m[prefix + name] = value;
     }
 
     private static void AddSpreads(Dictionary<string, double> m, string prefix, GapMeasures g)

@@ -1,10 +1,7 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json.Nodes;
 using Npgsql;
 using TpcCma.Cli;
-using TpcCma.Service.Tests.Infrastructure;
 
 namespace TpcCma.Service.Tests.Api;
 
@@ -12,28 +9,11 @@ namespace TpcCma.Service.Tests.Api;
 /// What the API shows of a job and its resources: no path of a node in any response, type errors that name every
 /// wrong field and the type it needs, and lists that page with cursors (the <c>tpccma</c> client follows them).
 /// </summary>
-public sealed class JobContractTests : IAsyncLifetime
+public sealed class JobContractTests() : UserDeploymentTests(new UserDeployment("contract", shapes: 24))
 {
-    private readonly ServiceStack stack = new();
-    private HttpClient client = null!;
-    private string key = "";
-    private string dataset = "";
-    private string model = "";
-
-    public async Task InitializeAsync()
+    private Task<HttpResponseMessage> SubmitAsync(string name, object? spec = null) => Client.PostAsJsonAsync("/v1/jobs", new
     {
-        await stack.InitializeAsync();
-        key = await stack.CreateUserKeyAsync("contract");
-        client = stack.Client(key);
-        dataset = await stack.RegisterShapesAsync(client, count: 24);
-        model = await stack.RegisterTinyModelAsync(client);
-    }
-
-    public Task DisposeAsync() => stack.DisposeAsync();
-
-    private Task<HttpResponseMessage> SubmitAsync(string name, object? spec = null) => client.PostAsJsonAsync("/v1/jobs", new
-    {
-        name, base_model = model, dataset,
+        name, base_model = Model, dataset = Dataset,
         spec = spec ?? new { kind = "align", steps = 6, batch_size = 8, lr = 1e-4, checkpoint_every = 3, log_every = 1, seed = 1, eval = new { enabled = false } },
     });
 
@@ -41,7 +21,7 @@ public sealed class JobContractTests : IAsyncLifetime
 
     private void AssertNoServerPath(string json, string what)
     {
-        foreach (var root in new[] { stack.DataRoot, stack.ArtifactRoot, Path.GetTempPath() })
+        foreach (var root in new[] { Stack.DataRoot, Stack.ArtifactRoot, Path.GetTempPath() })
             Assert.False(json.Contains(root, StringComparison.Ordinal), $"{what} shows the server path {root}: {json}");
     }
 
@@ -52,34 +32,34 @@ public sealed class JobContractTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var id = (await ServiceStack.ReadJsonAsync(created))["id"]!.GetValue<string>();
 
-        await stack.StartWorkerAsync("node-a");
-        var job = await ServiceStack.WaitForStatusAsync(client, id, TimeSpan.FromSeconds(180), "succeeded", "failed");
+        await Stack.StartWorkerAsync("node-a");
+        var job = await ServiceStack.WaitForStatusAsync(Client, id, TimeSpan.FromSeconds(180), "succeeded", "failed");
         Assert.True(job["status"]!.GetValue<string>() == "succeeded", job.ToJsonString());
-        var shown = await client.GetStringAsync($"/v1/jobs/{id}");
+        var shown = await Client.GetStringAsync($"/v1/jobs/{id}");
         AssertNoServerPath(shown, "GET /v1/jobs/{id}");
         var spec = JsonNode.Parse(shown)!["spec"]!.AsObject();
         Assert.False(spec.ContainsKey("dataset") || spec.ContainsKey("init_weights"), spec.ToJsonString());
-        Assert.Equal(model, JsonNode.Parse(shown)!["base_model"]!.GetValue<string>());
-        AssertNoServerPath(await client.GetStringAsync("/v1/jobs"), "GET /v1/jobs");
+        Assert.Equal(Model, JsonNode.Parse(shown)!["base_model"]!.GetValue<string>());
+        AssertNoServerPath(await Client.GetStringAsync("/v1/jobs"), "GET /v1/jobs");
 
         // The stored spec is the user's; the paths the worker resolved on its node are kept on the row apart from it.
-        await using var connection = new NpgsqlConnection(stack.ConnectionString);
+        await using var connection = new NpgsqlConnection(Stack.ConnectionString);
         await connection.OpenAsync();
         await using var query = new NpgsqlCommand("""SELECT "Spec"::text, "Run"::text FROM jobs WHERE "Id" = @id""", connection);
         query.Parameters.AddWithValue("id", Guid.Parse(id));
         await using (var row = await query.ExecuteReaderAsync())
         {
             Assert.True(await row.ReadAsync());
-            Assert.DoesNotContain(stack.DataRoot, row.GetString(0));
+            Assert.DoesNotContain(Stack.DataRoot, row.GetString(0));
             var run = JsonNode.Parse(row.GetString(1))!;
-            Assert.StartsWith(stack.DataRoot, run["dataset"]!.GetValue<string>());
-            Assert.StartsWith(Path.Combine(stack.DataRoot, "clip-tiny-hf"), run["init_weights"]!.GetValue<string>());
+            Assert.StartsWith(Stack.DataRoot, run["dataset"]!.GetValue<string>());
+            Assert.StartsWith(Path.Combine(Stack.DataRoot, "clip-tiny-hf"), run["init_weights"]!.GetValue<string>());
             Assert.Equal("cpu", run["device"]!.GetValue<string>());
             Assert.Equal("node-a", run["node"]!.GetValue<string>());
         }
 
         // Models: an import shows its path under the data root as given, a job's model shows job:ID.
-        var models = await client.GetStringAsync("/v1/models");
+        var models = await Client.GetStringAsync("/v1/models");
         AssertNoServerPath(models, "GET /v1/models");
         var references = JsonNode.Parse(models)!["data"]!.AsArray().ToDictionary(m => m!["source"]!.GetValue<string>(), m => m!["reference"]!.GetValue<string>());
         Assert.Equal("clip-tiny-hf", references["import"]);
@@ -87,20 +67,20 @@ public sealed class JobContractTests : IAsyncLifetime
 
         // A job may start from the finished job's model: the worker resolves its artifact key on its node.
         var jobModel = JsonNode.Parse(models)!["data"]!.AsArray().Single(m => m!["source"]!.GetValue<string>() == "job")!["id"]!.GetValue<string>();
-        var second = await client.PostAsJsonAsync("/v1/jobs", new
+        var second = await Client.PostAsJsonAsync("/v1/jobs", new
         {
-            name = "from-job-model", base_model = jobModel, dataset,
+            name = "from-job-model", base_model = jobModel, dataset = Dataset,
             spec = new { kind = "align", steps = 3, batch_size = 8, lr = 1e-4, checkpoint_every = 3, log_every = 1, seed = 1, eval = new { enabled = false } },
         });
         var secondId = (await ServiceStack.ReadJsonAsync(second))["id"]!.GetValue<string>();
-        var finished = await ServiceStack.WaitForStatusAsync(client, secondId, TimeSpan.FromSeconds(180), "succeeded", "failed");
+        var finished = await ServiceStack.WaitForStatusAsync(Client, secondId, TimeSpan.FromSeconds(180), "succeeded", "failed");
         Assert.True(finished["status"]!.GetValue<string>() == "succeeded", finished.ToJsonString());
     }
 
     [Fact]
     public async Task CreateJob_FieldsOfTheWrongType_AreEachNamedWithTheTypeTheyNeed_AlongWithEveryOtherProblem()
     {
-        var response = await client.PostAsync("/v1/jobs", new StringContent("""{"base_model": "nope", "spec": {"alpha_target": 7}}""", Encoding.UTF8, "application/json"));
+        var response = await Client.PostAsync("/v1/jobs", new StringContent("""{"base_model": "nope", "spec": {"alpha_target": 7}}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await ServiceStack.ReadJsonAsync(response))["errors"]!.AsObject();
         Assert.Contains("must be an id", errors["base_model"]![0]!.GetValue<string>());
@@ -109,11 +89,11 @@ public sealed class JobContractTests : IAsyncLifetime
         Assert.True(errors.ContainsKey("dataset"), errors.ToJsonString());
 
         var body = $$$"""
-            {"name": 5, "base_model": "{{{model}}}", "dataset": "{{{dataset}}}", "queue": ["cpu"],
+            {"name": 5, "base_model": "{{{Model}}}", "dataset": "{{{Dataset}}}", "queue": ["cpu"],
              "spec": {"steps": "many", "lr": "fast", "kind": "sideways", "alpha_target": 0.4, "batch_size": 1.5,
                       "eval": {"enabled": "yes", "max_pairs": 10}, "prompt": 1}}
             """;
-        response = await client.PostAsync("/v1/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+        response = await Client.PostAsync("/v1/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         errors = (await ServiceStack.ReadJsonAsync(response))["errors"]!.AsObject();
         var expected = new Dictionary<string, string>
@@ -134,7 +114,7 @@ public sealed class JobContractTests : IAsyncLifetime
         }
         Assert.Equal(expected.Keys.Order(), errors.Select(e => e.Key).Order());   // the valid fields are not blamed
         Assert.DoesNotContain("System.", errors.ToJsonString());
-        Assert.Empty((await client.GetFromJsonAsync<JsonObject>("/v1/jobs"))!["data"]!.AsArray());   // nothing stored
+        Assert.Empty((await Client.GetFromJsonAsync<JsonObject>("/v1/jobs"))!["data"]!.AsArray());   // nothing stored
     }
 
     [Fact]
@@ -143,12 +123,12 @@ public sealed class JobContractTests : IAsyncLifetime
         var jobs = new List<string>();
         for (var i = 0; i < 5; i++) jobs.Add((await ServiceStack.ReadJsonAsync(await SubmitAsync($"page-{i}")))["id"]!.GetValue<string>());
         // A sweep's jobs share one creation time: the cursor's id breaks the tie.
-        var sweep = await client.PostAsJsonAsync("/v1/sweeps", new { name = "paged", base_model = model, dataset, alpha_targets = new[] { 0.1, 0.2, 0.3 }, spec = SweepSpec });
+        var sweep = await Client.PostAsJsonAsync("/v1/sweeps", new { name = "paged", base_model = Model, dataset = Dataset, alpha_targets = new[] { 0.1, 0.2, 0.3 }, spec = SweepSpec });
         Assert.Equal(HttpStatusCode.Created, sweep.StatusCode);
         var sweepId = (await ServiceStack.ReadJsonAsync(sweep))["id"]!.GetValue<string>();
-        await client.PostAsJsonAsync("/v1/sweeps", new { name = "paged-2", base_model = model, dataset, alpha_targets = new[] { 0.5 }, spec = SweepSpec });
-        await stack.RegisterShapesAsync(client, count: 8);
-        await client.PostAsJsonAsync("/v1/models", new { name = "preset", reference = "preset:tiny" });
+        await Client.PostAsJsonAsync("/v1/sweeps", new { name = "paged-2", base_model = Model, dataset = Dataset, alpha_targets = new[] { 0.5 }, spec = SweepSpec });
+        await Stack.RegisterShapesAsync(Client, count: 8);
+        await Client.PostAsJsonAsync("/v1/models", new { name = "preset", reference = "preset:tiny" });
 
         var allJobs = await ReadAllAsync("/v1/jobs", pageSize: 1000);
         Assert.Equal(9, allJobs.Count);
@@ -161,12 +141,12 @@ public sealed class JobContractTests : IAsyncLifetime
         }
         Assert.Equal(jobs.AsEnumerable().Reverse(), allJobs.TakeLast(5));   // newest first
 
-        var bad = await client.GetAsync("/v1/jobs?cursor=not-a-cursor");
+        var bad = await Client.GetAsync("/v1/jobs?cursor=not-a-cursor");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.True((await ServiceStack.ReadJsonAsync(bad))["errors"]!.AsObject().ContainsKey("cursor"));
 
         // tpccma jobs list reads page after page until it has --limit jobs.
-        var api = await stack.StartApiAsync();
+        var api = await Stack.StartApiAsync();
         foreach (var (limit, count, more) in new[] { ("5", 5, true), ("50", 9, false) })
         {
             // The client commands write to the console (tests in this assembly run one at a time).
@@ -176,7 +156,7 @@ public sealed class JobContractTests : IAsyncLifetime
             Console.SetOut(output);
             Console.SetError(errors);
             int code;
-            try { code = await CliApp.RunAsync(["jobs", "list", "--limit", limit, "--page-size", "2", "--output", "json", "--url", api.BaseUrl, "--key", key], output, errors); }
+            try { code = await CliApp.RunAsync(["jobs", "list", "--limit", limit, "--page-size", "2", "--output", "json", "--url", api.BaseUrl, "--key", Deployment.Key], output, errors); }
             finally
             {
                 Console.SetOut(originalOut);
@@ -197,7 +177,7 @@ public sealed class JobContractTests : IAsyncLifetime
         var separator = path.Contains('?') ? '&' : '?';
         for (var pages = 0; pages < 100; pages++)
         {
-            var page = (await client.GetFromJsonAsync<JsonObject>($"{path}{separator}limit={pageSize}" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}")))!;
+            var page = (await Client.GetFromJsonAsync<JsonObject>($"{path}{separator}limit={pageSize}" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}")))!;
             var data = page["data"]!.AsArray();
             ids.AddRange(data.Select(d => d!["id"]!.GetValue<string>()));
             if (!page["has_more"]!.GetValue<bool>())

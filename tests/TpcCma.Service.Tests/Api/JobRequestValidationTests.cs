@@ -1,36 +1,23 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json.Nodes;
-using TpcCma.Service.Tests.Infrastructure;
 
 namespace TpcCma.Service.Tests.Api;
 
+/// <summary>One deployment for every test of <see cref="JobRequestValidationTests"/>: requests, however many, need no fresh database.</summary>
+public sealed class ValidationDeployment() : UserDeployment("validation", shapes: 24);
+
 /// <summary>Every kind of bad job request gets a ProblemDetails naming what is wrong, and nothing is stored.</summary>
-public sealed class JobRequestValidationTests : IAsyncLifetime
+public sealed class JobRequestValidationTests(ValidationDeployment deployment) : IClassFixture<ValidationDeployment>
 {
-    private readonly ServiceStack stack = new();
-    private HttpClient client = null!;
-    private string dataset = "";
-    private string model = "";
-
-    public async Task InitializeAsync()
-    {
-        await stack.InitializeAsync();
-        (client, dataset, model) = await stack.CreateUserWorkspaceAsync("validation", shapes: 24);
-    }
-
-    public Task DisposeAsync() => stack.DisposeAsync();
-
     private async Task<(HttpStatusCode Status, JsonObject Body)> PostAsync(string body, string? idempotencyKey = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
-        var response = await client.SendAsync(request);
+        var response = await deployment.Client.SendAsync(request);
         return (response.StatusCode, await ServiceStack.ReadJsonAsync(response));
     }
 
-    private string Body(string spec) => $$"""{"base_model": "{{model}}", "dataset": "{{dataset}}", "spec": {{spec}}}""";
+    private string Body(string spec) => $$"""{"base_model": "{{deployment.Model}}", "dataset": "{{deployment.Dataset}}", "spec": {{spec}}}""";
 
     [Theory]
     [InlineData("""{"alpha_target": 1.5}""", "spec.alpha_target")]
@@ -61,10 +48,11 @@ public sealed class JobRequestValidationTests : IAsyncLifetime
     [InlineData("""{"kind": "pretrain", "method": "align_clip"}""", "spec.method")]
     public async Task CreateJob_InvalidSpecField_Returns400NamingTheField(string spec, string field)
     {
+        var stored = await deployment.CountAsync("/v1/jobs");
         var (status, body) = await PostAsync(Body(spec));
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.True(body["errors"]!.AsObject().ContainsKey(field), $"errors should name {field}: {body.ToJsonString()}");
-        Assert.Empty((await ServiceStack.ReadJsonAsync(await client.GetAsync("/v1/jobs")))["data"]!.AsArray());
+        Assert.Equal(stored, await deployment.CountAsync("/v1/jobs"));
     }
 
     [Fact]
@@ -100,7 +88,7 @@ public sealed class JobRequestValidationTests : IAsyncLifetime
     [Fact]
     public async Task CreateJob_UnknownDataset_Returns404NamingIt()
     {
-        var (status, body) = await PostAsync($$"""{"base_model": "{{model}}", "dataset": "{{Guid.NewGuid()}}"}""");
+        var (status, body) = await PostAsync($$"""{"base_model": "{{deployment.Model}}", "dataset": "{{Guid.NewGuid()}}"}""");
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Equal("dataset", body["field"]!.GetValue<string>());
     }
@@ -108,7 +96,7 @@ public sealed class JobRequestValidationTests : IAsyncLifetime
     [Fact]
     public async Task CreateJob_WrongContentType_IsRefused()
     {
-        var response = await client.PostAsync("/v1/jobs", new StringContent(Body("{}"), Encoding.UTF8, "text/plain"));
+        var response = await deployment.Client.PostAsync("/v1/jobs", new StringContent(Body("{}"), Encoding.UTF8, "text/plain"));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
     }
 

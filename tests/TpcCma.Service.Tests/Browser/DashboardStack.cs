@@ -1,5 +1,4 @@
 using Microsoft.Playwright;
-using TpcCma.Service.Tests.Infrastructure;
 
 namespace TpcCma.Service.Tests.Browser;
 

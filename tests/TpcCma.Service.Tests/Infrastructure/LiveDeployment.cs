@@ -1,59 +1,34 @@
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-
 namespace TpcCma.Service.Tests.Infrastructure;
 
 /// <summary>
 /// A deployment reachable over a real socket, for clients outside the test process (a browser, the <c>tpccma</c>
-/// client): the stack, one worker process, an API process on a free port, a user's key, the tiny model and a dataset.
+/// client): a user's deployment, one worker process and an API process on a free port.
 /// </summary>
-public sealed class LiveDeployment : IAsyncLifetime
+public sealed class LiveDeployment() : UserDeployment("live", shapes: 64)
 {
-    public ServiceStack Stack { get; } = new();
     public ServiceProcess Api { get; private set; } = null!;
-    /// <summary>An in-process client with the user's key, for arranging and checking.</summary>
-    public HttpClient Http { get; private set; } = null!;
-    public string Key { get; private set; } = "";
-    public string Dataset { get; private set; } = "";
-    public string Model { get; private set; } = "";
+    /// <summary>The in-process client with the user's key, for arranging and checking (<see cref="UserDeployment.Client"/>).</summary>
+    public HttpClient Http => Client;
     public string WorkFolder { get; } = Directory.CreateTempSubdirectory("tpccma-live-").FullName;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        await Stack.InitializeAsync();
-        Key = await Stack.CreateUserKeyAsync("live");
-        Http = Stack.Client(Key);
-        Dataset = await Stack.RegisterShapesAsync(Http, count: 64);
-        Model = await Stack.RegisterTinyModelAsync(Http);
+        await base.InitializeAsync();
         await Stack.StartWorkerAsync("node-live");
         Api = await Stack.StartApiAsync();
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        await Stack.DisposeAsync();
+        await base.DisposeAsync();
         try { Directory.Delete(WorkFolder, recursive: true); } catch (IOException) { }
     }
 
-    /// <summary>A job request body on the registered model and dataset.</summary>
-    public JsonObject JobRequest(string name, object spec) => new()
-    {
-        ["name"] = name, ["base_model"] = Model, ["dataset"] = Dataset,
-        ["spec"] = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(spec)),
-    };
-
     /// <summary>Submits an align job of <paramref name="steps"/> steps that logs every step; returns its id.</summary>
-    /// <param name="evaluate">Run a small evaluation (base and final), so the job page has a before/after report.</param>
-    public async Task<string> SubmitAsync(string name, int steps, bool evaluate = true)
+    /// <param name="evaluate">Run a small evaluation (base and final, no captioning), so the job page has a before/after report.</param>
+    public Task<string> SubmitAsync(string name, int steps, bool evaluate = true) => SubmitAsync(name, new
     {
-        var response = await Http.PostAsJsonAsync("/v1/jobs",
-            JobRequest(name, new
-            {
-                kind = "align", alpha_target = 0.5, steps, batch_size = 16, lr = 1e-4, checkpoint_every = 10, log_every = 1, seed = 5,
-                // A small evaluation, so the job page has a before/after report without slowing the test down.
-                eval = new { enabled = evaluate, captioning_steps = 10, train_sample = 0, at_phase_boundaries = false },
-            }));
-        response.EnsureSuccessStatusCode();
-        return (await ServiceStack.ReadJsonAsync(response))["id"]!.GetValue<string>();
-    }
+        kind = "align", alpha_target = 0.5, steps, batch_size = 16, lr = 1e-4, checkpoint_every = 10, log_every = 1, seed = 5,
+        eval = new { enabled = evaluate, captioning = false, train_sample = 0, at_phase_boundaries = false },
+    });
 }

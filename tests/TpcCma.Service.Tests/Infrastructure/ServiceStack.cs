@@ -1,9 +1,8 @@
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using TpcCma.Service.Hosting;
 
 namespace TpcCma.Service.Tests.Infrastructure;
 
@@ -27,6 +26,26 @@ public sealed class ServiceStack(IReadOnlyDictionary<string, string>? settings =
 
     /// <summary>Extra settings of the in-process API (e.g. its artifact store), applied over the defaults.</summary>
     public IReadOnlyDictionary<string, string> ApiSettings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Settings of every node: the in-process API and each worker and API process started here (e.g. <see cref="QuickLeases"/>).</summary>
+    public IReadOnlyDictionary<string, string> NodeSettings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Leases that lapse after 12 s of silence instead of 30 (renewed every 3 s, reconciled every 2 s), for tests that
+    /// kill a worker and wait for its job to be handed over: the same hand-over by the same reconciler, sooner.
+    /// </summary>
+    public static LeaseSettings QuickLeaseSettings { get; } = new() { HeartbeatSeconds = 3, DeadAfterSeconds = 12, ReconcileEverySeconds = 2 };
+
+    /// <summary>
+    /// <see cref="QuickLeaseSettings"/> as node settings. Every node needs them: the holder sets its lease's expiry,
+    /// and any node's reconciler may hand the job over.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> QuickLeases { get; } = new Dictionary<string, string>
+    {
+        ["Leases:HeartbeatSeconds"] = $"{QuickLeaseSettings.HeartbeatSeconds}",
+        ["Leases:DeadAfterSeconds"] = $"{QuickLeaseSettings.DeadAfterSeconds}",
+        ["Leases:ReconcileEverySeconds"] = $"{QuickLeaseSettings.ReconcileEverySeconds}",
+    };
 
     public async Task InitializeAsync()
     {
@@ -58,7 +77,7 @@ public sealed class ServiceStack(IReadOnlyDictionary<string, string>? settings =
         {
             ["Service:NodeName"] = node, ["Service:DataRoot"] = DataRoot, ["Hangfire:InvisibilityTimeoutMinutes"] = "0.5",
         };
-        foreach (var (k, v) in settings ?? new Dictionary<string, string>()) all[k] = v;
+        foreach (var (k, v) in NodeSettings.Concat(settings ?? new Dictionary<string, string>())) all[k] = v;
         var worker = await ServiceProcess.StartAsync("worker", ConnectionString, ArtifactRoot, all);
         processes.Add(worker);
         return worker;
@@ -71,7 +90,7 @@ public sealed class ServiceStack(IReadOnlyDictionary<string, string>? settings =
         {
             ["Service:DataRoot"] = DataRoot, ["Auth:AdminKey"] = AdminKey, ["Auth:KeyCacheSeconds"] = "1",
         };
-        foreach (var (k, v) in settings ?? new Dictionary<string, string>()) all[k] = v;
+        foreach (var (k, v) in NodeSettings.Concat(settings ?? new Dictionary<string, string>())) all[k] = v;
         var api = await ServiceProcess.StartAsync("api", ConnectionString, ArtifactRoot, all, port: port);
         processes.Add(api);
         return api;
@@ -84,16 +103,6 @@ public sealed class ServiceStack(IReadOnlyDictionary<string, string>? settings =
         var response = await admin.PostAsJsonAsync("/v1/keys", new { name });
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["token"]!.GetValue<string>();
-    }
-
-    /// <summary>
-    /// What most job tests start from: a new user's client, with a synthetic-shapes dataset of
-    /// <paramref name="shapes"/> images and the reference tiny model registered under that user.
-    /// </summary>
-    public async Task<UserWorkspace> CreateUserWorkspaceAsync(string name, int shapes)
-    {
-        var client = Client(await CreateUserKeyAsync(name));
-        return new UserWorkspace(client, await RegisterShapesAsync(client, count: shapes), await RegisterTinyModelAsync(client));
     }
 
     /// <summary>The reference tiny CLIP (HF layout) copied under the data root and registered as a model.</summary>
@@ -144,11 +153,9 @@ public sealed class ServiceStack(IReadOnlyDictionary<string, string>? settings =
             builder.UseSetting("Service:DataRoot", stack.DataRoot);
             builder.UseSetting("Auth:AdminKey", AdminKey);
             builder.UseSetting("Auth:KeyCacheSeconds", "1");
+            foreach (var (key, value) in stack.NodeSettings) builder.UseSetting(key, value);
             foreach (var (key, value) in stack.extraSettings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
             foreach (var (key, value) in stack.ApiSettings) builder.UseSetting(key, value);
         }
     }
 }
-
-/// <summary>A user's client and the ids of the dataset and base model registered for it.</summary>
-public sealed record UserWorkspace(HttpClient Client, string Dataset, string Model);

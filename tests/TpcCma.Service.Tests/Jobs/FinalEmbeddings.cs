@@ -1,6 +1,5 @@
 using System.Formats.Tar;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using TpcCma.Checkpoints;
 using TpcCma.Data;
 using TpcCma.Runs;

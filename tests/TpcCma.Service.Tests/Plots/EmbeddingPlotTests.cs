@@ -1,13 +1,10 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using TpcCma.Evaluation;
 using TpcCma.Service.Jobs;
 using TpcCma.Service.Persistence;
-using TpcCma.Service.Tests.Infrastructure;
 using static TorchSharp.torch;
 
 namespace TpcCma.Service.Tests.Plots;
@@ -16,30 +13,13 @@ namespace TpcCma.Service.Tests.Plots;
 /// <c>GET /v1/jobs/{id}/plots/embeddings.png</c> draws the maps the evaluation events carry. The events are written
 /// into the job's event table as the progress writer writes them, with maps computed by the real code.
 /// </summary>
-public sealed class EmbeddingPlotTests : IAsyncLifetime
+public sealed class EmbeddingPlotTests() : StoredJobPlotTests("maps")
 {
-    private readonly ServiceStack stack = new();
-    private HttpClient owner = null!;
-    private string jobId = "";
-
-    public async Task InitializeAsync()
-    {
-        await stack.InitializeAsync();
-        owner = stack.Client(await stack.CreateUserKeyAsync("maps"));
-        var dataset = await stack.RegisterShapesAsync(owner, count: 64);
-        var model = await stack.RegisterTinyModelAsync(owner);
-        var response = await owner.PostAsJsonAsync("/v1/jobs", new { name = "mapped", base_model = model, dataset, spec = new { kind = "align", steps = 30, batch_size = 16 } });
-        response.EnsureSuccessStatusCode();
-        jobId = (await ServiceStack.ReadJsonAsync(response))["id"]!.GetValue<string>();
-    }
-
-    public Task DisposeAsync() => stack.DisposeAsync();
-
     /// <summary>base: the two modalities apart; final: moved together. Each with a held-out split and a train split.</summary>
     private async Task WriteEvaluationsAsync()
     {
-        await using var db = new TrainingDb(new DbContextOptionsBuilder<TrainingDb>().UseNpgsql(stack.ConnectionString).Options);
-        var id = Guid.Parse(jobId);
+        await using var db = Database();
+        var id = Guid.Parse(JobId);
         foreach (var (step, label, offset) in new[] { (0L, "base", 3.0), (30L, "final", 0.2) })
             foreach (var split in new[] { "test", "train" })
             {
@@ -68,20 +48,7 @@ public sealed class EmbeddingPlotTests : IAsyncLifetime
         };
     }
 
-    private async Task<Image<Rgba32>> GetPngAsync(string query = "")
-    {
-        var response = await owner.GetAsync($"/v1/jobs/{jobId}/plots/embeddings.png{query}");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
-        return Image.Load<Rgba32>(await response.Content.ReadAsByteArrayAsync());
-    }
-
-    private static int DistinctColours(Image<Rgba32> image)
-    {
-        var colours = new HashSet<Rgba32>();
-        image.ProcessPixelRows(rows => { for (var y = 0; y < rows.Height; y++) foreach (var p in rows.GetRowSpan(y)) colours.Add(p); });
-        return colours.Count;
-    }
+    private Task<Image<Rgba32>> GetPngAsync(string query = "") => GetPngAsync(Client, "embeddings", query);
 
     [Fact]
     public async Task Embeddings_DrawsEveryEvaluationOrOne_ColouredByClass()
@@ -104,11 +71,11 @@ public sealed class EmbeddingPlotTests : IAsyncLifetime
         await WriteEvaluationsAsync();
         foreach (var (query, field) in new[] { ("?evaluation=ramp_end", "evaluation"), ("?split=validation", "split"), ("?width=50", "width") })
         {
-            var response = await owner.GetAsync($"/v1/jobs/{jobId}/plots/embeddings.png{query}");
+            var response = await Client.GetAsync($"/v1/jobs/{JobId}/plots/embeddings.png{query}");
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Contains(field, (await ServiceStack.ReadJsonAsync(response))["errors"]!.AsObject().Select(e => e.Key));
         }
-        using var stranger = stack.Client(await stack.CreateUserKeyAsync("stranger"));
-        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync($"/v1/jobs/{jobId}/plots/embeddings.png")).StatusCode);
+        using var stranger = Stack.Client(await Stack.CreateUserKeyAsync("stranger"));
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync($"/v1/jobs/{JobId}/plots/embeddings.png")).StatusCode);
     }
 }

@@ -1,11 +1,8 @@
 using System.Net;
-using System.Net.Http.Json;
-using Microsoft.EntityFrameworkCore;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using TpcCma.Service.Persistence;
 using TpcCma.Service.Plots;
-using TpcCma.Service.Tests.Infrastructure;
 
 namespace TpcCma.Service.Tests.Plots;
 
@@ -14,30 +11,13 @@ namespace TpcCma.Service.Tests.Plots;
 /// job's own curves. The curves are written straight into the job's metric table, as the progress writer does,
 /// so no training run is needed to exercise the rendering.
 /// </summary>
-public sealed class PlotsApiTests : IAsyncLifetime
+public sealed class PlotsApiTests() : StoredJobPlotTests("plots")
 {
-    private readonly ServiceStack stack = new();
-    private HttpClient owner = null!;
-    private string jobId = "";
-
-    public async Task InitializeAsync()
-    {
-        await stack.InitializeAsync();
-        owner = stack.Client(await stack.CreateUserKeyAsync("plots"));
-        var dataset = await stack.RegisterShapesAsync(owner, count: 64);
-        var model = await stack.RegisterTinyModelAsync(owner);
-        var response = await owner.PostAsJsonAsync("/v1/jobs", new { name = "plotted", base_model = model, dataset, spec = new { kind = "align", steps = 30, batch_size = 16 } });
-        response.EnsureSuccessStatusCode();
-        jobId = (await ServiceStack.ReadJsonAsync(response))["id"]!.GetValue<string>();
-    }
-
-    public Task DisposeAsync() => stack.DisposeAsync();
-
     /// <summary>30 steps: anchor 1-5, ramp 6-15, consolidate 16-30; an evaluation before, at the ramp's end and at the end.</summary>
     private async Task WriteCurvesAsync(bool withPhases)
     {
-        await using var db = new TrainingDb(new DbContextOptionsBuilder<TrainingDb>().UseNpgsql(stack.ConnectionString).Options);
-        var id = Guid.Parse(jobId);
+        await using var db = Database();
+        var id = Guid.Parse(JobId);
         var points = new List<MetricPoint>();
         for (var step = 1; step <= 30; step++)
         {
@@ -57,21 +37,6 @@ public sealed class PlotsApiTests : IAsyncLifetime
         }
         db.Metrics.AddRange(points);
         await db.SaveChangesAsync();
-    }
-
-    private async Task<Image<Rgba32>> GetPngAsync(HttpClient client, string name, string query = "")
-    {
-        var response = await client.GetAsync($"/v1/jobs/{jobId}/plots/{name}.png{query}");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
-        return Image.Load<Rgba32>(await response.Content.ReadAsByteArrayAsync());
-    }
-
-    private static int DistinctColours(Image<Rgba32> image)
-    {
-        var colours = new HashSet<Rgba32>();
-        image.ProcessPixelRows(rows => { for (var y = 0; y < rows.Height; y++) foreach (var p in rows.GetRowSpan(y)) colours.Add(p); });
-        return colours.Count;
     }
 
     /// <summary>Pixels within a few levels of a phase's fill blended over the white plot area.</summary>
@@ -96,32 +61,32 @@ public sealed class PlotsApiTests : IAsyncLifetime
         await WriteCurvesAsync(withPhases: true);
         foreach (var name in JobPlots.Names)
         {
-            using var image = await GetPngAsync(owner, name);
+            using var image = await GetPngAsync(Client, name);
             Assert.Equal((900, 500), (image.Width, image.Height));
             Assert.True(DistinctColours(image) > 50, $"{name}.png looks blank");
         }
-        using var sized = await GetPngAsync(owner, "losses", "?width=640&height=360");
+        using var sized = await GetPngAsync(Client, "losses", "?width=640&height=360");
         Assert.Equal((640, 360), (sized.Width, sized.Height));
     }
 
     [Fact]
     public async Task LossesAndAlpha_ShadeTheThreePhases_WhenThePhaseCurveExists()
     {
-        using var blank = await GetPngAsync(owner, "losses");
+        using var blank = await GetPngAsync(Client, "losses");
         await WriteCurvesAsync(withPhases: false);
-        using var unshaded = await GetPngAsync(owner, "losses");
+        using var unshaded = await GetPngAsync(Client, "losses");
         Assert.True(DistinctColours(unshaded) > DistinctColours(blank), "curves drawn on the plot");
         Assert.All(new[] { 1, 2, 3 }, phase => Assert.True(PixelsShadedAs(unshaded, phase) < 200));
 
-        await using (var db = new TrainingDb(new DbContextOptionsBuilder<TrainingDb>().UseNpgsql(stack.ConnectionString).Options))
+        await using (var db = Database())
         {
-            var id = Guid.Parse(jobId);
+            var id = Guid.Parse(JobId);
             db.Metrics.AddRange(Enumerable.Range(1, 30).Select(step => new MetricPoint { JobId = id, Name = "phase", Step = step, Value = step <= 5 ? 1 : step <= 15 ? 2 : 3 }));
             await db.SaveChangesAsync();
         }
         foreach (var name in new[] { "losses", "alpha" })
         {
-            using var shaded = await GetPngAsync(owner, name);
+            using var shaded = await GetPngAsync(Client, name);
             // Ramp spans a third of the x range and consolidate half of it: thousands of tinted pixels each.
             Assert.All(new[] { 1, 2, 3 }, phase => Assert.True(PixelsShadedAs(shaded, phase) > 2000, $"{name}: phase {phase} not shaded"));
         }
@@ -130,15 +95,15 @@ public sealed class PlotsApiTests : IAsyncLifetime
     [Fact]
     public async Task Plot_IsNotFound_ForAnotherKeysJob_AndInvalid_ForUnknownNameOrSize()
     {
-        using var stranger = stack.Client(await stack.CreateUserKeyAsync("stranger"));
-        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync($"/v1/jobs/{jobId}/plots/losses.png")).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await owner.GetAsync($"/v1/jobs/{Guid.NewGuid()}/plots/losses.png")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await stack.Client(null).GetAsync($"/v1/jobs/{jobId}/plots/losses.png")).StatusCode);
+        using var stranger = Stack.Client(await Stack.CreateUserKeyAsync("stranger"));
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync($"/v1/jobs/{JobId}/plots/losses.png")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync($"/v1/jobs/{Guid.NewGuid()}/plots/losses.png")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Stack.Client(null).GetAsync($"/v1/jobs/{JobId}/plots/losses.png")).StatusCode);
 
-        var unknown = await owner.GetAsync($"/v1/jobs/{jobId}/plots/histogram.png");
+        var unknown = await Client.GetAsync($"/v1/jobs/{JobId}/plots/histogram.png");
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
         Assert.Contains("name", (await ServiceStack.ReadJsonAsync(unknown))["errors"]!.AsObject().Select(e => e.Key));
-        var tiny = await owner.GetAsync($"/v1/jobs/{jobId}/plots/losses.png?width=10");
+        var tiny = await Client.GetAsync($"/v1/jobs/{JobId}/plots/losses.png?width=10");
         Assert.Equal(HttpStatusCode.BadRequest, tiny.StatusCode);
         Assert.Contains("width", (await ServiceStack.ReadJsonAsync(tiny))["errors"]!.AsObject().Select(e => e.Key));
     }

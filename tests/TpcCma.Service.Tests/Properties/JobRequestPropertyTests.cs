@@ -1,9 +1,6 @@
 using System.Net;
 using System.Text;
-using System.Text.Json.Nodes;
 using CsCheck;
-using TpcCma.Service.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace TpcCma.Service.Tests.Properties;
 
@@ -11,21 +8,9 @@ namespace TpcCma.Service.Tests.Properties;
 /// Generated job requests: every invalid one is a 400 whose errors name the bad field (never a 500), every valid one
 /// is a 201, and only the accepted ones are stored.
 /// </summary>
-public sealed class JobRequestPropertyTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class JobRequestPropertyTests(ITestOutputHelper output) : UserDeploymentTests(new UserDeployment("properties", shapes: 16))
 {
     private const int Cases = 150;
-    private readonly ServiceStack stack = new();
-    private HttpClient client = null!;
-    private string dataset = "";
-    private string model = "";
-
-    public async Task InitializeAsync()
-    {
-        await stack.InitializeAsync();
-        (client, dataset, model) = await stack.CreateUserWorkspaceAsync("properties", shapes: 16);
-    }
-
-    public Task DisposeAsync() => stack.DisposeAsync();
 
     [Fact]
     public async Task CreateJob_GeneratedRequests_ValidAre201InvalidAre400NamingTheField()
@@ -35,7 +20,7 @@ public sealed class JobRequestPropertyTests(ITestOutputHelper output) : IAsyncLi
         await JobSpecGen.Request.SampleAsync(async mutations =>
         {
             var body = Body(mutations);
-            var response = await client.PostAsync("/v1/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+            var response = await Client.PostAsync("/v1/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
             var text = await response.Content.ReadAsStringAsync();
             var invalid = mutations.Where(m => !m.Valid).ToList();
             if (invalid.Count == 0)
@@ -57,7 +42,7 @@ public sealed class JobRequestPropertyTests(ITestOutputHelper output) : IAsyncLi
 
         output.WriteLine($"{accepted} accepted, {refused} refused");
         Assert.True(accepted > 10 && refused > 10, $"the generator should give both kinds: {accepted} accepted, {refused} refused");
-        var stored = (await ServiceStack.ReadJsonAsync(await client.GetAsync("/v1/jobs?limit=500")))["data"]!.AsArray();
+        var stored = (await ServiceStack.ReadJsonAsync(await Client.GetAsync("/v1/jobs?limit=500")))["data"]!.AsArray();
         Assert.Equal(accepted, stored.Count);
     }
 
@@ -68,7 +53,7 @@ public sealed class JobRequestPropertyTests(ITestOutputHelper output) : IAsyncLi
     /// <summary>A small valid align job with the mutations written over it.</summary>
     private string Body(IReadOnlyList<Mutation> mutations)
     {
-        var top = new Dictionary<string, string> { ["base_model"] = $"\"{model}\"", ["dataset"] = $"\"{dataset}\"" };
+        var top = new Dictionary<string, string> { ["base_model"] = $"\"{Model}\"", ["dataset"] = $"\"{Dataset}\"" };
         var spec = new Dictionary<string, string> { ["steps"] = "5", ["batch_size"] = "8" };
         var eval = new Dictionary<string, string>();
         foreach (var m in mutations)

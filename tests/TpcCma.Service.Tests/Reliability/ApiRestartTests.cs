@@ -1,10 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using TpcCma.Cli;
-using TpcCma.Service.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace TpcCma.Service.Tests.Reliability;
 
@@ -15,7 +11,7 @@ namespace TpcCma.Service.Tests.Reliability;
 /// </summary>
 public sealed class ApiRestartTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const int Steps = 80;
+    private const int Steps = 50;
     private readonly FaultDeployment deployment = new();
 
     public Task InitializeAsync() => deployment.InitializeAsync();

@@ -2,10 +2,8 @@ using System.Formats.Tar;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Npgsql;
-using TpcCma.Service.Tests.Infrastructure;
 
 namespace TpcCma.Service.Tests.Reliability;
 

@@ -1,11 +1,7 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
-using System.Text.Json.Nodes;
 using TpcCma.Service.Hosting;
-using TpcCma.Service.Tests.Infrastructure;
 using TpcCma.Training;
-using Xunit.Abstractions;
 
 namespace TpcCma.Service.Tests.Reliability;
 

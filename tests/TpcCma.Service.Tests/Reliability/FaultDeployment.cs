@@ -1,29 +1,11 @@
-using TpcCma.Service.Tests.Infrastructure;
-
 namespace TpcCma.Service.Tests.Reliability;
 
-/// <summary>What every fault test starts from: a stack (on the shared server unless told another), a user's key and client, the tiny model and a dataset.</summary>
+/// <summary>What every fault test starts from: a user's deployment (on the shared server unless told another) that submits the fault tests' job.</summary>
 /// <param name="postgresServer">Another PostgreSQL server for the stack's database (e.g. a <see cref="ThrowawayPostgres"/>).</param>
-public sealed class FaultDeployment(string? postgresServer = null) : IAsyncLifetime
+/// <param name="nodeSettings">Settings of every node (e.g. <see cref="ServiceStack.QuickLeases"/>).</param>
+public sealed class FaultDeployment(string? postgresServer = null, IReadOnlyDictionary<string, string>? nodeSettings = null)
+    : UserDeployment("faults", shapes: 64, postgresServer: postgresServer, nodeSettings: nodeSettings)
 {
-    public ServiceStack Stack { get; } = new(postgresServer: postgresServer);
-    /// <summary>An in-process client with the user's key.</summary>
-    public HttpClient Client { get; private set; } = null!;
-    public string Key { get; private set; } = "";
-    public string Dataset { get; private set; } = "";
-    public string Model { get; private set; } = "";
-
-    public async Task InitializeAsync()
-    {
-        await Stack.InitializeAsync();
-        Key = await Stack.CreateUserKeyAsync("faults");
-        Client = Stack.Client(Key);
-        Dataset = await Stack.RegisterShapesAsync(Client, count: 64);
-        Model = await Stack.RegisterTinyModelAsync(Client);
-    }
-
-    public Task DisposeAsync() => Stack.DisposeAsync();
-
     /// <summary>The fault tests' job (<see cref="FaultJobs.SubmitAsync"/>) on this deployment's model and dataset.</summary>
     public Task<string> SubmitAsync(int steps, int checkpointEvery) => FaultJobs.SubmitAsync(Client, Model, Dataset, steps, checkpointEvery);
 }

@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using TpcCma.Service.Hosting;
-using Xunit.Abstractions;
 
 namespace TpcCma.Service.Tests.Reliability;
 
@@ -12,7 +9,7 @@ namespace TpcCma.Service.Tests.Reliability;
 /// </summary>
 public sealed class WorkerShutdownTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const int Steps = 100;
+    private const int Steps = 60;
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(new HangfireSettings().ShutdownTimeoutSeconds);
     private readonly FaultDeployment deployment = new();
 

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using TpcCma.Service.Tests.Infrastructure;
 
 namespace TpcCma.Service.Tests.Security;
 

@@ -1,12 +1,9 @@
 using System.Net;
-using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using TpcCma.Service.Api;
 using TpcCma.Service.Persistence;
-using TpcCma.Service.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace TpcCma.Service.Tests.Smoke;
 

@@ -1,0 +1,5 @@
+// What nearly every service test uses: JSON over HTTP, the shared infrastructure, xUnit's output.
+global using System.Net.Http.Json;
+global using System.Text.Json.Nodes;
+global using TpcCma.Service.Tests.Infrastructure;
+global using Xunit.Abstractions;
