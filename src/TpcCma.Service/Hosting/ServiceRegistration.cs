@@ -36,6 +36,8 @@ public static class ServiceRegistration
 
         // Checkpoints and datasets: a local folder or an S3-compatible bucket (Storage:Kind).
         services.AddArtifactStore(config);
+        // Data set shards: local files, and s3:// objects with the same S3 settings.
+        services.AddSingleton(_ => DatasetShardSources.From(config.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions()));
 
         services.AddDbContextFactory<TrainingDb>(o => o.UseNpgsql(connectionString));
         services.AddHostedService<DatabaseMigrator>();

@@ -15,7 +15,7 @@ namespace TpcCma.Service.Jobs;
 /// a job whose lease another live worker holds does nothing; a start after a crash resumes from the checkpoint.
 /// </summary>
 public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths paths, ServiceOptions options, HubSettings hub,
-    JobLeases leases, JobArtifactSync artifacts, ILogger<JobExecutor> log)
+    JobLeases leases, JobArtifactSync artifacts, DatasetShardSources shardSources, ILogger<JobExecutor> log)
 {
     private static readonly TimeSpan CancelPoll = TimeSpan.FromMilliseconds(500);
 
@@ -48,7 +48,8 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
             // The spec names the model and data set by id; this node resolves where they are (its data root, its device).
             var spec = await DatabaseRetry.RunAsync(() => MarkRunningAsync(jobId, node, cancel.Token), log, jobId, cancel.Token);
             if (spec is null) return;   // cancelled between taking the lease and starting
-            var request = new RunRequest(spec, outputDirectory, DeviceFor(options), hub.Options, MemoryCacheBytes: (long)options.LoaderMemoryCacheMiB << 20);
+            var request = new RunRequest(spec, outputDirectory, DeviceFor(options), hub.Options, MemoryCacheBytes: (long)options.LoaderMemoryCacheMiB << 20,
+                ShardSources: shardSources.Sources);
             // A node taking over a job started elsewhere needs its newest checkpoint here before the trainer looks.
             if (await artifacts.RestoreAsync(jobId, cancel.Token) is { } fetched)
                 progress.Post(new JobProgressWriter.Event("fetched", fetched, $"fetched checkpoint {fetched} from the artifact store to {node}", null));
@@ -56,6 +57,14 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
             var result = await Task.Factory.StartNew(() => TrainingRun.Execute(request, observer, cancel.Token),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             if (uploads is not null) await uploads.FinishAsync(result.FinalModelDirectory, shutdown);
+            if (result.SkippedByEpoch.Count > 0)
+            {
+                // Policy skip on shards: the user sees what training left out, per epoch, and why.
+                var total = result.SkippedByEpoch.Values.Sum();
+                progress.Post(new JobProgressWriter.Event("skipped", result.Training.Steps,
+                    $"left out {total} sample(s) with problems: " + string.Join(", ", result.SkippedByEpoch.Select(p => $"{p.Value} in epoch {p.Key}")),
+                    new { by_epoch = result.SkippedByEpoch, first_errors = result.SkippedErrors.Take(20).Select(e => e.ToString()) }));
+            }
             await progress.DisposeAsync();
             await DatabaseRetry.RunAsync(() => JobOutcomes.SucceedAsync(dbs, jobId, result, paths, CancellationToken.None), log, jobId, CancellationToken.None);
             log.LogInformation("Job {JobId} succeeded after {Steps} steps", jobId, result.Training.Steps);
