@@ -47,8 +47,10 @@ public static class DatasetsApi
         public EmojiLabel EmojiLabels { get; init; } = EmojiLabel.Category;
     }
 
-    /// <param name="SampleCount">Null for a shard set whose size only a full pass over it knows.</param>
-    /// <param name="ShardCount">The number of shards of a WebDataset shard set; null for other formats.</param>
+    /// <summary>
+    /// A registered dataset. For a WebDataset shard set, <c>shard_count</c> is its number of shards and <c>sample_count</c>
+    /// is null while only a full pass over it could count the samples; both are absent or exact for the other formats.
+    /// </summary>
     public sealed record DatasetResponse(Guid Id, string Name, string Source, int? SampleCount, int ClassCount, JsonElement Report, DateTimeOffset CreatedAt,
         int? ShardCount = null)
     {
