@@ -25,6 +25,8 @@ public static class CliApp
         .. JobsCommands.All,
         .. CheckpointsCommands.All,
         .. SweepsCommands.All,
+        .. ModelsCommands.All,
+        .. OperationsCommands.All,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

@@ -9,6 +9,7 @@ using TpcCma.Service.Api;
 using TpcCma.Service.Auth;
 using TpcCma.Service.Dashboard;
 using TpcCma.Service.Jobs;
+using TpcCma.Service.Operations;
 using TpcCma.Service.Persistence;
 using TpcCma.Service.Storage;
 using TpcCma.Service.Telemetry;
@@ -75,6 +76,7 @@ public static class ServiceRegistration
         services.AddSingleton<JobLeases>();
         // Every node reconciles (API and worker alike): the database, not one process, decides what still has to run.
         services.AddHostedService<JobReconciler>();
+        services.AddOperations(config);
 
         if (options.RunsWorker)
         {
@@ -126,6 +128,7 @@ public static class ServiceRegistration
         app.MapCheckpointsApi();
         app.MapDatasetsApi();
         app.MapModelsApi();
+        app.MapOperationsApi();
         app.MapSweepsApi();
         app.MapPlotsApi();
         app.MapDashboard();

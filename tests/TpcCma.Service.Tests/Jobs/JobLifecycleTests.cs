@@ -88,7 +88,7 @@ public sealed class JobLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
         var datasetFolder = Path.Combine(stack.DataRoot, "datasets", Guid.Parse(dataset).ToString("N"));
         var openclip = Path.Combine(Directory.CreateTempSubdirectory("tpccma-openclip-download-").FullName, "model.safetensors");
         await File.WriteAllBytesAsync(openclip, bytes);
-        var hf = FinalEmbeddings.ExtractHfTar(await client.GetByteArrayAsync($"/v1/jobs/{id}/checkpoints/latest/download?format=hf"));
+        var hf = FinalEmbeddings.ExtractHfTar(await Operations.OperationPolling.DownloadHfAsync(client, id));
         var fromOpenClip = FinalEmbeddings.MaxDifference(fingerprint, datasetFolder, openclip, tokenizer: hf);
         var fromHf = FinalEmbeddings.MaxDifference(fingerprint, datasetFolder, hf);
         output.WriteLine($"final embeddings reproduced: max |diff| {fromOpenClip:E1} (openclip), {fromHf:E1} (hf)");

@@ -13,8 +13,8 @@ public static class CheckpointsCommands
 {
     public static IReadOnlyList<CliCommand> All { get; } =
     [
-        ClientCommand.Create("checkpoints download", "Download a job's checkpoint, sha256-verified, resuming a partial download",
-            "JOB [--step N|latest] [--format openclip|hf] --out PATH", Download),
+        ClientCommand.Create("checkpoints download", "Download a job's checkpoint, sha256-verified, resuming a partial download (hf: waits for the conversion first)",
+            $"JOB [--step N|latest] [--format openclip|hf] --out PATH [--timeout SECONDS] {PollRetry.Usage}", Download),
         ClientCommand.Create("checkpoints list", "List a job's checkpoints", "JOB", List),
     ];
 
@@ -39,11 +39,15 @@ public static class CheckpointsCommands
         var format = args.Optional("format") ?? "openclip";
         if (!Formats.Contains(format)) throw new CliUsageException($"--format must be one of {string.Join(", ", Formats)}, got '{format}'");
         var target = Path.GetFullPath(args.Required("out"));
+        var timeout = JobWaiter.Timeout(args);
+        var retry = PollRetry.From(args, output);
         ClientCommand.RejectUnknown(args);
         if (Directory.Exists(target)) throw new CliUsageException($"--out {target} is a folder: name the file to write");
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
 
         var url = $"/v1/jobs/{Uri.EscapeDataString(job)}/checkpoints/{step}/download?format={format}";
+        // A Hugging Face export is converted by a worker on first request (202 and an operation): wait for it first.
+        if (format == "hf" && await OperationWaiter.WaitUntilReadyAsync(client, output, url, timeout, retry, ct) is var ready and not ExitCodes.Ok) return ready;
         var download = new ResumableDownload(client.Http, url, target, output);
         var sha256 = await download.RunAsync(ct);
         if (sha256 is null) return ExitCodes.Failed;
