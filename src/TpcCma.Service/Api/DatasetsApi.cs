@@ -9,6 +9,7 @@ using TpcCma.Data.Shards;
 using TpcCma.Data.Sources;
 using TpcCma.Service.Auth;
 using TpcCma.Service.Hosting;
+using TpcCma.Service.Operations;
 using TpcCma.Service.Persistence;
 using TpcCma.Service.Storage;
 
@@ -49,10 +50,11 @@ public static class DatasetsApi
 
     /// <summary>
     /// A registered dataset. For a WebDataset shard set, <c>shard_count</c> is its number of shards and <c>sample_count</c>
-    /// is null while only a full pass over it could count the samples; both are absent or exact for the other formats.
+    /// is null until the full validation pass (the operation in <c>validation</c>) has counted them; other formats are
+    /// counted when registered and have neither.
     /// </summary>
     public sealed record DatasetResponse(Guid Id, string Name, string Source, int? SampleCount, int ClassCount, JsonElement Report, DateTimeOffset CreatedAt,
-        int? ShardCount = null)
+        int? ShardCount = null, OperationReference? Validation = null)
     {
         public string Object => "dataset";
 
@@ -61,8 +63,17 @@ public static class DatasetsApi
             var report = JsonDocument.Parse(d.Report).RootElement;
             var shards = report.TryGetProperty("format", out var format) && format.ValueEquals("webdataset") ? report.GetProperty("shards").GetInt32() : (int?)null;
             var known = shards is null || (report.TryGetProperty("samples_known", out var k) && k.GetBoolean());
-            return new(d.Id, d.Name, d.Source, known ? d.SampleCount : null, d.ClassCount, report, d.CreatedAt, shards);
+            var validation = report.TryGetProperty("validation", out var v) && v.TryGetProperty("operation", out var op) && op.TryGetGuid(out var opId)
+                ? new OperationReference(opId) : null;
+            return new(d.Id, d.Name, d.Source, known ? d.SampleCount : null, d.ClassCount, report, d.CreatedAt, shards, validation);
         }
+    }
+
+    /// <summary>An operation about this resource, to follow at <c>url</c> (<c>tpccma operations wait ID</c>).</summary>
+    public sealed record OperationReference(Guid Id)
+    {
+        public string Object => "operation";
+        public string Url => $"/v1/operations/{Id}";
     }
 
     public static RouteGroupBuilder MapDatasetsApi(this IEndpointRouteBuilder app)
@@ -78,12 +89,15 @@ public static class DatasetsApi
         api.MapGet("/", List).WithSummary("List datasets")
             .WithDescription("Newest first, in pages of `limit` (default 50, at most 500); when `has_more`, pass `next` as `?cursor=`.");
         api.MapGet("/{id:guid}", Get).WithSummary("A dataset with its validation report");
+        api.MapPost("/{id:guid}/validation", Validate).WithSummary("Run the full validation pass over a shard dataset (again): 202 with the operation")
+            .WithDescription("Every shard read and every image decoded on a worker; the operation reports progress, the problems found with their "
+                + "locations (`00012.tar!KEY.jpg`) and their counts by kind. A pass already running is joined, not started twice.");
         return api;
     }
 
     public static async Task<Results<Created<DatasetResponse>, ValidationProblem>> Create(
         CreateDatasetRequest request, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, DatasetSettings settings,
-        DatasetShardSources shardSources, CancellationToken ct)
+        DatasetShardSources shardSources, OperationStarter operations, CancellationToken ct)
     {
         var id = Guid.CreateVersion7();
         var dataRoot = Path.GetFullPath(options.DataRoot);
@@ -93,7 +107,7 @@ public static class DatasetsApi
         if (request.Shards is { } shards)
         {
             return ShardDatasetRegistration.ListOf(shards) is { } list
-                ? await ShardDatasetRegistration.RegisterListAsync(list, request.Name, request.Policy, user, db, dataRoot, shardSources, ct)
+                ? await ShardDatasetRegistration.RegisterListAsync(list, request.Name, request.Policy, user, db, dataRoot, shardSources, operations, ct)
                 : Invalid("shards", "must be a shard list or brace pattern (a string), or an array of them");
         }
         try
@@ -103,7 +117,7 @@ public static class DatasetsApi
                 location = DataRootPaths.Resolve(dataRoot, request.Path);
                 (source, name) = ("path", request.Name ?? Path.GetFileNameWithoutExtension(location));
                 if (ShardSet.IsShardSet(location))
-                    return await ShardDatasetRegistration.RegisterDescriptorAsync(location, name, request.Policy, user, db, dataRoot, shardSources, ct);
+                    return await ShardDatasetRegistration.RegisterDescriptorAsync(location, name, request.Policy, user, db, dataRoot, shardSources, operations, ct);
             }
             else
             {
@@ -214,6 +228,20 @@ public static class DatasetsApi
     {
         var row = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, ct);
         return row is not null && user.CanSee(row.OwnerKeyId) ? TypedResults.Ok(DatasetResponse.From(row)) : JobsApi.NotFoundProblem("dataset", id);
+    }
+
+    public static async Task<Results<Accepted<OperationResponse>, NotFound<ProblemDetails>, ValidationProblem>> Validate(
+        Guid id, ClaimsPrincipal user, TrainingDb db, OperationStarter operations, CancellationToken ct)
+    {
+        var row = await db.Datasets.FirstOrDefaultAsync(d => d.Id == id, ct);
+        if (row is null || !user.CanSee(row.OwnerKeyId)) return JobsApi.NotFoundProblem("dataset", id);
+        if (DatasetResponse.From(row).ShardCount is null)
+            return Invalid("dataset", "only shard datasets are validated in the background; this one was fully checked when it was registered");
+        var operation = await operations.StartAsync(db, OperationKinds.DatasetValidation, row.OwnerKeyId, DatasetValidationHandler.Input(id),
+            DatasetValidationHandler.Subject(id), ct);
+        row.Report = ShardDatasetRegistration.ValidationStarted(row.Report, operation.Id);
+        await db.SaveChangesAsync(CancellationToken.None);
+        return OperationsApi.Accept(operation);
     }
 
     internal static Dictionary<string, string[]> ErrorsByLocation(IEnumerable<DatasetError> errors) =>

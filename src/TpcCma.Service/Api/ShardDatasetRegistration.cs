@@ -6,6 +6,7 @@ using TpcCma.Data.Shards;
 using TpcCma.Service.Auth;
 using TpcCma.Service.Hosting;
 using TpcCma.Service.Jobs;
+using TpcCma.Service.Operations;
 using TpcCma.Service.Persistence;
 using TpcCma.Service.Storage;
 
@@ -36,7 +37,8 @@ public static class ShardDatasetRegistration
 
     /// <summary>A shard list given in the request: local patterns relative to the data root, or <c>s3://</c> URLs.</summary>
     public static async Task<Results<Created<DatasetsApi.DatasetResponse>, ValidationProblem>> RegisterListAsync(
-        string list, string? name, ValidationPolicy policy, ClaimsPrincipal user, TrainingDb db, string dataRoot, DatasetShardSources sources, CancellationToken ct)
+        string list, string? name, ValidationPolicy policy, ClaimsPrincipal user, TrainingDb db, string dataRoot, DatasetShardSources sources,
+        OperationStarter operations, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         IReadOnlyList<ShardRef> shards;
@@ -51,12 +53,13 @@ public static class ShardDatasetRegistration
         if (errors.Count > 0) return Refuse(errors);
         var stored = string.Join("::", ShardList.Parts(list).Select(p => p.Split is null ? p.Pattern : $"{p.Split}={p.Pattern}"));
         var set = new ShardSet(shards, sources: sources.Sources);
-        return await ProbeAndStoreAsync(set, name ?? DefaultName(shards), JobRuns.ShardDatasetSource, stored, policy, user, db, ct);
+        return await ProbeAndStoreAsync(set, name ?? DefaultName(shards), JobRuns.ShardDatasetSource, stored, policy, user, db, operations, ct);
     }
 
     /// <summary>A <c>dataset.json</c> naming shards (or its folder), given as <c>path</c>: stored by its path like other folders.</summary>
     public static async Task<Results<Created<DatasetsApi.DatasetResponse>, ValidationProblem>> RegisterDescriptorAsync(
-        string location, string name, ValidationPolicy policy, ClaimsPrincipal user, TrainingDb db, string dataRoot, DatasetShardSources sources, CancellationToken ct)
+        string location, string name, ValidationPolicy policy, ClaimsPrincipal user, TrainingDb db, string dataRoot, DatasetShardSources sources,
+        OperationStarter operations, CancellationToken ct)
     {
         ShardSet set;
         try { set = ShardSet.Open(location, sources.Sources); }
@@ -66,7 +69,7 @@ public static class ShardDatasetRegistration
             CheckPattern(remote.Location, dataRoot, sources, errors);
         CheckLocalShards(set.Shards, dataRoot, errors);
         if (errors.Count > 0) return Refuse(errors);
-        return await ProbeAndStoreAsync(set, name, "path", location, policy, user, db, ct);
+        return await ProbeAndStoreAsync(set, name, "path", location, policy, user, db, operations, ct);
     }
 
     /// <summary>Checks one pattern of the list before it is expanded into shards.</summary>
@@ -109,7 +112,8 @@ public static class ShardDatasetRegistration
     }
 
     private static async Task<Results<Created<DatasetsApi.DatasetResponse>, ValidationProblem>> ProbeAndStoreAsync(
-        ShardSet set, string name, string source, string location, ValidationPolicy policy, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
+        ShardSet set, string name, string source, string location, ValidationPolicy policy, ClaimsPrincipal user, TrainingDb db,
+        OperationStarter operations, CancellationToken ct)
     {
         var probe = await Task.Run(() => ShardScanner.Probe(set, ProbeShards, ProbeSamplesPerShard, ct, ImageCheck.Decode), ct);
         // A shard that cannot be opened at all (missing, not a tar, S3 unreachable) refuses the set under either policy:
@@ -146,7 +150,20 @@ public static class ShardDatasetRegistration
         };
         db.Datasets.Add(record);
         await db.SaveChangesAsync(ct);
+        // The full pass (every image decoded) runs on a worker; the set is usable meanwhile, as jobs skip what the probe missed.
+        var validation = await operations.StartAsync(db, OperationKinds.DatasetValidation, user.KeyId(), DatasetValidationHandler.Input(id),
+            DatasetValidationHandler.Subject(id), CancellationToken.None);
+        record.Report = ValidationStarted(record.Report, validation.Id);
+        await db.SaveChangesAsync(CancellationToken.None);
         return TypedResults.Created($"/v1/datasets/{id}", DatasetsApi.DatasetResponse.From(record));
+    }
+
+    /// <summary>The report with <c>validation.operation</c> set: where the full pass's progress and problems are.</summary>
+    internal static string ValidationStarted(string report, Guid operationId)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(report)!.AsObject();
+        node["validation"] = new System.Text.Json.Nodes.JsonObject { ["operation"] = operationId.ToString(), ["state"] = "started" };
+        return node.ToJsonString();
     }
 
     private static string DefaultName(IReadOnlyList<ShardRef> shards)

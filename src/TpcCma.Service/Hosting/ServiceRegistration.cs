@@ -77,6 +77,7 @@ public static class ServiceRegistration
         // Every node reconciles (API and worker alike): the database, not one process, decides what still has to run.
         services.AddHostedService<JobReconciler>();
         services.AddOperations(config);
+        services.AddOperationHandler<DatasetValidationHandler>();
 
         if (options.RunsWorker)
         {

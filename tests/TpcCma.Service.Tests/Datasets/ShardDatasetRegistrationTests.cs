@@ -53,6 +53,19 @@ public sealed class ShardDatasetRegistrationTests(MotoServer moto) : IClassFixtu
         var stored = await client.GetFromJsonAsync<JsonObject>($"/v1/datasets/{dataset["id"]}");
         Assert.Equal(3, stored!["shard_count"]!.GetValue<int>());
 
+        // The full pass is an operation (no worker here, so it waits queued); asking again joins it rather than starting another.
+        var validation = dataset["validation"]!["id"]!.GetValue<string>();
+        Assert.Equal($"/v1/operations/{validation}", dataset["validation"]!["url"]!.GetValue<string>());
+        var operation = await client.GetFromJsonAsync<JsonObject>($"/v1/operations/{validation}");
+        Assert.Equal("dataset-validation", operation!["kind"]!.GetValue<string>());
+        Assert.Equal("queued", operation["state"]!.GetValue<string>());
+        var again = await client.PostAsync($"/v1/datasets/{dataset["id"]}/validation", null);
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        Assert.Equal(validation, (await ServiceStack.ReadJsonAsync(again))["id"]!.GetValue<string>());
+        var folderSet = await stack.RegisterShapesAsync(client, count: 8);
+        var notShards = await client.PostAsync($"/v1/datasets/{folderSet}/validation", null);
+        Assert.Contains("only shard datasets", Messages(await ErrorsOf(notShards), "dataset"));
+
         // An array of patterns is the same set.
         var array = await RegisterAsync(new[] { "wds/{00000..00001}.tar", "wds/00002.tar" });
         Assert.Equal(HttpStatusCode.Created, array.StatusCode);

@@ -64,16 +64,22 @@ public sealed class ShardJobTests(MotoServer moto, ITestOutputHelper output) : I
         Assert.Contains("test", splits);
     }
 
+    /// <summary>The three shards and a fourth: one good training sample and one whose image is garbage (<c>00003.tar!bad.png</c>).</summary>
+    private void WriteShardsWithABadSample(string folder)
+    {
+        WriteShards(folder);
+        var png = TestShards.FirstImage(Path.Combine(stack.DataRoot, folder, "00000.tar"));
+        var json = TestShards.Text("""{"label": "red", "split": "train"}""");
+        TestShards.Tar(Path.Combine(stack.DataRoot, folder, "00003.tar"),
+            ("ok.png", png), ("ok.txt", TestShards.Text("a red square")), ("ok.json", json),
+            ("bad.png", TestShards.Text("garbage, not an image")), ("bad.txt", TestShards.Text("a red square")), ("bad.json", json));
+    }
+
     [Fact]
     public async Task Job_OnRegisteredLocalShards_TrainsEvaluatesOnTheHeldOutSplit_AndCountsSkippedSamples()
     {
-        WriteShards("wds");
-        // A fourth shard: one good training sample and one whose image is garbage, which policy skip leaves out every epoch.
-        var png = TestShards.FirstImage(Path.Combine(stack.DataRoot, "wds", "00000.tar"));
-        var json = TestShards.Text("""{"label": "red", "split": "train"}""");
-        TestShards.Tar(Path.Combine(stack.DataRoot, "wds", "00003.tar"),
-            ("ok.png", png), ("ok.txt", TestShards.Text("a red square")), ("ok.json", json),
-            ("bad.png", TestShards.Text("garbage, not an image")), ("bad.txt", TestShards.Text("a red square")), ("bad.json", json));
+        // Policy skip leaves the bad sample out of every epoch, and says so.
+        WriteShardsWithABadSample("wds");
 
         var job = await TrainAsync("wds/{00000..00003}.tar", policy: "skip");
 
@@ -83,6 +89,41 @@ public sealed class ShardJobTests(MotoServer moto, ITestOutputHelper output) : I
         Assert.Contains("left out", skipped["message"]!.GetValue<string>());
         Assert.True(skipped["data"]!["by_epoch"]!.AsObject().Sum(p => p.Value!.GetValue<int>()) >= 1, skipped.ToJsonString());
         Assert.StartsWith("00003.tar!bad.png: ", skipped["data"]!["first_errors"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Validation_RunsOnAWorker_LocatesEveryProblem_AndCountsTheSamples()
+    {
+        WriteShardsWithABadSample("checked");
+        var registered = await client.PostAsJsonAsync("/v1/datasets", new { name = "checked", shards = "checked/{00000..00003}.tar", policy = "skip" });
+        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        var dataset = await ServiceStack.ReadJsonAsync(registered);
+
+        var operation = await WaitForOperationAsync(dataset["validation"]!["id"]!.GetValue<string>());
+
+        Assert.True(operation["state"]!.GetValue<string>() == "succeeded", operation.ToJsonString());
+        Assert.Equal(1.0, operation["progress"]!.GetValue<double>());
+        Assert.Equal(Samples + 1, operation["result"]!["usable"]!.GetValue<int>());
+        Assert.Equal(1, operation["errors"]!["total"]!.GetValue<int>());
+        Assert.Equal(1, operation["errors"]!["counts"]!.AsObject().Sum(c => c.Value!.GetValue<int>()));
+        Assert.Equal("00003.tar!bad.png", operation["errors"]!["problems"]![0]!["location"]!.GetValue<string>());
+        // The pass counted what the probe could not: the data set now has its exact sample count and the pass's summary.
+        var counted = await client.GetFromJsonAsync<JsonObject>($"/v1/datasets/{dataset["id"]}");
+        Assert.Equal(Samples + 1, counted!["sample_count"]!.GetValue<int>());
+        Assert.Equal(1, counted["report"]!["validation"]!["problems"]!.GetValue<int>());
+    }
+
+    private async Task<JsonObject> WaitForOperationAsync(string id)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(180);
+        JsonObject operation;
+        do
+        {
+            operation = await ServiceStack.ReadJsonAsync(await client.GetAsync($"/v1/operations/{id}"));
+            if (operation["state"]!.GetValue<string>() is "succeeded" or "failed" or "cancelled") return operation;
+            await Task.Delay(200);
+        } while (DateTime.UtcNow < deadline);
+        throw new TimeoutException($"operation {id} still {operation["state"]}: {operation.ToJsonString()}");
     }
 
     [Fact]
