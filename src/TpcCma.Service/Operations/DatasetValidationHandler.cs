@@ -51,12 +51,12 @@ public sealed class DatasetValidationHandler(IDbContextFactory<TrainingDb> dbs, 
             ["samples"] = report.Samples, ["usable"] = report.Usable, ["problems"] = report.ErrorCount,
             ["problems_by_kind"] = new JsonObject([.. report.ErrorsByKind.Select(k => KeyValuePair.Create(KindName(k.Key), (JsonNode?)k.Value))]),
         };
-        await RecordAsync(id, report.Usable, summary, ct);
+        await RecordAsync(id, report.Usable, (set.DeclaredClassNames ?? report.Labels).Count, summary, ct);
         return new JsonObject { ["dataset"] = id.ToString(), ["shards"] = set.Shards.Count, ["samples"] = report.Samples, ["usable"] = report.Usable, ["problems"] = report.ErrorCount };
     }
 
-    /// <summary>The exact count replaces the probe's estimate; the summary sits in the record's report under <c>validation</c>.</summary>
-    private async Task RecordAsync(Guid id, int usable, JsonObject summary, CancellationToken ct)
+    /// <summary>The exact counts (samples, classes) replace the probe's; the summary sits in the record's report under <c>validation</c>.</summary>
+    private async Task RecordAsync(Guid id, int usable, int classes, JsonObject summary, CancellationToken ct)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
         var record = await db.Datasets.FirstOrDefaultAsync(d => d.Id == id, ct);
@@ -66,6 +66,7 @@ public sealed class DatasetValidationHandler(IDbContextFactory<TrainingDb> dbs, 
         report["validation"] = summary;
         record.Report = report.ToJsonString();
         record.SampleCount = usable;
+        record.ClassCount = classes;
         await db.SaveChangesAsync(ct);
     }
 

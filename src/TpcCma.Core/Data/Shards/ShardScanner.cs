@@ -40,19 +40,23 @@ public static class ShardScanner
         var errors = new List<DatasetError>[set.Shards.Count];
         var labels = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var splits = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        var byKind = new ConcurrentDictionary<DatasetErrorKind, int>();
         int done = 0, errorCount = 0;
         long samples = 0;
         Parallel.For(0, set.Shards.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, workers), CancellationToken = ct }, i =>
         {
-            errors[i] = [];
-            summaries[i] = ScanShard(set, i, check, 0, errors[i], labels, splits, ct);
-            Interlocked.Add(ref errorCount, errors[i].Count);
-            if (errors[i].Count > 0) onProblems?.Invoke(errors[i]);
+            var found = new List<DatasetError>();
+            summaries[i] = ScanShard(set, i, check, 0, found, labels, splits, ct);
+            Interlocked.Add(ref errorCount, found.Count);
+            foreach (var error in found) byKind.AddOrUpdate(error.Kind, 1, (_, n) => n + 1);
+            if (found.Count > 0) onProblems?.Invoke(found);
+            // Counted and handed on: no shard can contribute more than the listed bound, so memory stays bounded on a set full of problems.
+            errors[i] = found.Count > maxReportedErrors ? found.GetRange(0, maxReportedErrors) : found;
             progress?.Report(new ShardScanProgress(Interlocked.Increment(ref done), set.Shards.Count,
                 Interlocked.Add(ref samples, summaries[i].Samples), Volatile.Read(ref errorCount)));
         });
         return new ShardScanReport(summaries, [.. labels.Keys.Order(StringComparer.Ordinal)], [.. splits.Keys.Order(StringComparer.Ordinal)],
-            errorCount, [.. errors.SelectMany(e => e).Take(maxReportedErrors)], CountByKind(errors.SelectMany(e => e)));
+            errorCount, [.. errors.SelectMany(e => e).Take(maxReportedErrors)], byKind.OrderBy(p => p.Key).ToDictionary(p => p.Key, p => p.Value));
     }
 
     /// <summary>
