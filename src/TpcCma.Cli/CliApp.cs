@@ -30,6 +30,8 @@ public static class CliApp
         .. JobsCommands.All,
         .. CheckpointsCommands.All,
         .. SweepsCommands.All,
+        .. ModelsCommands.All,
+        .. OperationsCommands.All,
     ];
 
     /// <summary>What the groups of commands are for, shown by <c>tpccma --help</c>.</summary>
@@ -39,6 +41,8 @@ public static class CliApp
         ["jobs"] = "Submit, follow, inspect and cancel training jobs on the service",
         ["checkpoints"] = "List and download a job's checkpoints from the service",
         ["sweeps"] = "Submit and inspect sweeps over alpha_target on the service",
+        ["models"] = "Import models into the service and show them",
+        ["operations"] = "Show and wait for the service's long-running operations (imports, conversions, validations)",
     };
 
     /// <summary>Built once: the options are shared instances, and parsing does not change the tree.</summary>

@@ -31,6 +31,7 @@ internal static class ShardDatasetCommands
         });
         var report = ShardScanner.Validate(set, workers, progress, ct);
         foreach (var error in report.Errors) Console.WriteLine(error);
+        if (report.ErrorCount > 0) Console.WriteLine("by kind: " + string.Join(", ", report.ErrorsByKind.Select(k => $"{k.Key} {k.Value}")));
         Console.WriteLine(report.ErrorCount == 0
             ? $"valid: {report.Usable} samples in {report.Shards.Count} shards, {(set.DeclaredClassNames ?? report.Labels).Count} classes"
             : $"invalid: {report.ErrorCount} error(s); skipping them keeps {report.Usable} of {report.Samples} samples");

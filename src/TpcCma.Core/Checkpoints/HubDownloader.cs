@@ -97,6 +97,9 @@ public sealed partial class HubDownloader(HubOptions options, HttpClient? http =
         throw new HttpRequestException($"too many redirects fetching {url}");
     }
 
+    /// <summary>Refuses a hub whose base URL is not an allowed host, before anything is contacted.</summary>
+    public void CheckBaseUrl() => CheckHost(options.BaseUrl);
+
     private void CheckHost(Uri url)
     {
         if (!options.AllowedHosts.Contains(url.Host, StringComparer.OrdinalIgnoreCase))

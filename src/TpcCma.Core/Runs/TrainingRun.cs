@@ -18,6 +18,12 @@ public sealed record RunResult(TrainingResult Training, string? FinalModelDirect
 
     /// <summary>The final model's embeddings of a few held-out pairs, to check a downloaded checkpoint against.</summary>
     public EmbeddingFingerprint? FinalEmbeddings { get; init; }
+
+    /// <summary>Shards only: samples left out because of a problem, per epoch this process read (empty when none).</summary>
+    public IReadOnlyDictionary<int, int> SkippedByEpoch { get; init; } = new Dictionary<int, int>();
+
+    /// <summary>The problems behind <see cref="SkippedByEpoch"/>, the first ones seen.</summary>
+    public IReadOnlyList<DatasetError> SkippedErrors { get; init; } = [];
 }
 
 /// <summary>
@@ -88,6 +94,8 @@ public static class TrainingRun
         return new RunResult(result, final, trainCount, data.HeldOut.Samples.Count)
         {
             Evaluations = evaluating.Stored(), FinalEmbeddings = fingerprint,
+            SkippedByEpoch = loader is ShardedLoader sharded ? sharded.SkippedByEpoch : new Dictionary<int, int>(),
+            SkippedErrors = loader is ShardedLoader withErrors ? withErrors.SkippedErrors : [],
         };
     }
 

@@ -7,13 +7,17 @@ using Microsoft.Net.Http.Headers;
 using TpcCma.Service.Auth;
 using TpcCma.Service.Hosting;
 using TpcCma.Service.Jobs;
+using TpcCma.Service.Operations;
 using TpcCma.Service.Persistence;
 using TpcCma.Service.Storage;
 using TpcCma.Training;
 
 namespace TpcCma.Service.Api;
 
-/// <summary><c>/v1/jobs/{id}/checkpoints</c>: list a job's checkpoints and download them as OpenCLIP safetensors or a Hugging Face folder (tar).</summary>
+/// <summary>
+/// <c>/v1/jobs/{id}/checkpoints</c>: list a job's checkpoints and download them as OpenCLIP safetensors or a Hugging Face
+/// folder (tar), which a worker converts first (<see cref="OperationKinds.CheckpointConversion"/>).
+/// </summary>
 public static class CheckpointsApi
 {
     public static RouteGroupBuilder MapCheckpointsApi(this IEndpointRouteBuilder app)
@@ -23,7 +27,9 @@ public static class CheckpointsApi
         api.MapGet("/{step}/download", Download)
             .WithSummary("Download a checkpoint ('latest' or a step number)")
             .WithDescription("format=openclip (default): OpenAI/OpenCLIP-layout .safetensors; format=hf: a tar of a Hugging Face CLIP folder "
-                + "(CLIPModel/CLIPProcessor.from_pretrained). Content-Length, ETag (sha256) and Range requests are supported, so interrupted downloads resume.");
+                + "(CLIPModel/CLIPProcessor.from_pretrained). Content-Length, ETag (sha256) and Range requests are supported, so interrupted downloads resume. "
+                + "The first hf request of a checkpoint answers 202 Accepted with a checkpoint-conversion operation (the same one while it runs): "
+                + "a worker converts it; once the operation has succeeded the same request streams the tar.");
         return api;
     }
 
@@ -34,9 +40,9 @@ public static class CheckpointsApi
         return TypedResults.Ok(rows.Select(c => new CheckpointResponse(c.Step, c.Phase, c.SizeBytes, c.Sha256, c.CreatedAt, CheckpointExports.Formats)).ToList());
     }
 
-    public static async Task<Results<PhysicalFileHttpResult, FileStreamHttpResult, NotFound<ProblemDetails>, ValidationProblem>> Download(
+    public static async Task<Results<PhysicalFileHttpResult, FileStreamHttpResult, Accepted<OperationResponse>, NotFound<ProblemDetails>, ValidationProblem>> Download(
         Guid id, string step, ClaimsPrincipal user, TrainingDb db, ArtifactPaths paths, CheckpointExports exports, JobArtifactSync artifacts,
-        CancellationToken ct, string format = "openclip")
+        OperationStarter operations, CancellationToken ct, string format = "openclip")
     {
         if (!CheckpointExports.Formats.Contains(format))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["format"] = [$"must be one of {string.Join(", ", CheckpointExports.Formats)}"] });
@@ -57,20 +63,37 @@ public static class CheckpointsApi
             return TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "Unknown checkpoint", Detail = $"job {id} has no checkpoint {step}" });
 
         var name = $"{job.Name}-step{checkpoint.Step}";
-        var weightsKey = $"{checkpoint.Location}/{CheckpointStore.WeightsFile}";
-        if (format == "openclip" && artifacts.Shared && !File.Exists(paths.Resolve(weightsKey)))
+        var key = $"{checkpoint.Location}/{(format == "hf" ? CheckpointExports.HfTar : CheckpointStore.WeightsFile)}";
+        if (artifacts.Shared && !File.Exists(paths.Resolve(key)) && await artifacts.Store.GetInfoAsync(key, ct) is { } stored)
         {
             // Written on another node: streamed from the shared store, ranges included, without a copy here.
-            var stored = await artifacts.Store.GetInfoAsync(weightsKey, ct);
-            if (stored is null)
-                return TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "Checkpoint not stored", Detail = $"checkpoint {checkpoint.Step} of job {id} is not in the artifact store" });
-            return TypedResults.Stream(new ArtifactReadStream(artifacts.Store, weightsKey, stored.Size), "application/octet-stream", $"{name}.safetensors",
-                stored.LastModified, new EntityTagHeaderValue($"\"{stored.Sha256 ?? checkpoint.Sha256}\""), enableRangeProcessing: true);
+            var fileName = format == "hf" ? $"{name}-hf.tar" : $"{name}.safetensors";
+            return TypedResults.Stream(new ArtifactReadStream(artifacts.Store, key, stored.Size), format == "hf" ? "application/x-tar" : "application/octet-stream",
+                fileName, stored.LastModified, EntityTag(stored.Sha256 ?? (format == "openclip" ? checkpoint.Sha256 : null)), enableRangeProcessing: true);
         }
-        // The Hugging Face export is converted here, from a copy fetched once when the checkpoint is not local.
-        var directory = await artifacts.FetchCheckpointAsync(id, checkpoint.Location, ct);
-        var file = await exports.GetAsync(directory, paths.TokenizerDirectory(id), format, name, ct);
+        var directory = paths.Resolve(checkpoint.Location);
+        ExportedFile file;
+        if (format == "openclip")
+        {
+            if (artifacts.Shared && !File.Exists(Path.Combine(directory, CheckpointStore.WeightsFile)))
+                return TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "Checkpoint not stored", Detail = $"checkpoint {checkpoint.Step} of job {id} is not in the artifact store" });
+            file = await exports.OpenClipAsync(directory, name, ct);
+        }
+        else
+        {
+            var converted = await exports.ConvertedHfAsync(directory, name, ct);
+            if (converted is null)
+            {
+                // Converting loads the whole model: a worker does it. Repeated requests share the operation until it ends.
+                var operation = await operations.StartAsync(db, OperationKinds.CheckpointConversion, job.OwnerKeyId,
+                    CheckpointConversionHandler.Input(id, checkpoint.Step, checkpoint.Location, name), CheckpointConversionHandler.Subject(id, checkpoint.Step), ct);
+                return OperationsApi.Accept(operation);
+            }
+            file = converted;
+        }
         return TypedResults.PhysicalFile(file.Path, file.ContentType, file.FileName, enableRangeProcessing: true,
             entityTag: new EntityTagHeaderValue($"\"{file.Sha256}\""));
     }
+
+    private static EntityTagHeaderValue? EntityTag(string? sha256) => sha256 is null ? null : new EntityTagHeaderValue($"\"{sha256}\"");
 }

@@ -5,17 +5,20 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using TpcCma.Data;
+using TpcCma.Data.Shards;
 using TpcCma.Data.Sources;
 using TpcCma.Service.Auth;
 using TpcCma.Service.Hosting;
+using TpcCma.Service.Operations;
 using TpcCma.Service.Persistence;
+using TpcCma.Service.Storage;
 
 namespace TpcCma.Service.Api;
 
 /// <summary><c>/v1/datasets</c>: register a dataset (a path under the data root, a built-in source, or an uploaded archive), validated at the door.</summary>
 public static class DatasetsApi
 {
-    /// <summary>Register a dataset. Exactly one of <c>path</c> or <c>builtin</c>.</summary>
+    /// <summary>Register a dataset. Exactly one of <c>path</c>, <c>builtin</c> or <c>shards</c>.</summary>
     public sealed record CreateDatasetRequest
     {
         /// <example>emoji</example>
@@ -24,6 +27,11 @@ public static class DatasetsApi
         public string? Path { get; init; }
         /// <summary>A built-in source: <c>{"kind": "synthetic-shapes", "count": 1000, "size": 32, "seed": 0}</c> or <c>{"kind": "emoji"}</c>.</summary>
         public BuiltinSource? Builtin { get; init; }
+        /// <summary>
+        /// WebDataset shards: a list or brace pattern (<c>"wds/{00000..00099}.tar"</c>, <c>"train=a-{0..9}.tar::test=b-0.tar"</c>) or an
+        /// array of them; local shards relative to the data root, or <c>s3://bucket/key</c> read with the Storage:S3 settings.
+        /// </summary>
+        public JsonElement? Shards { get; init; }
         /// <summary><c>fail</c> (default): any bad sample refuses the dataset; <c>skip</c>: bad samples are left out and reported.</summary>
         public ValidationPolicy Policy { get; init; } = ValidationPolicy.Fail;
     }
@@ -40,18 +48,40 @@ public static class DatasetsApi
         public EmojiLabel EmojiLabels { get; init; } = EmojiLabel.Category;
     }
 
-    public sealed record DatasetResponse(Guid Id, string Name, string Source, int SampleCount, int ClassCount, JsonElement Report, DateTimeOffset CreatedAt)
+    /// <summary>
+    /// A registered dataset. For a WebDataset shard set, <c>shard_count</c> is its number of shards and <c>sample_count</c>
+    /// is null until the full validation pass (the operation in <c>validation</c>) has counted them; other formats are
+    /// counted when registered and have neither.
+    /// </summary>
+    public sealed record DatasetResponse(Guid Id, string Name, string Source, int? SampleCount, int ClassCount, JsonElement Report, DateTimeOffset CreatedAt,
+        int? ShardCount = null, OperationReference? Validation = null)
     {
         public string Object => "dataset";
 
-        public static DatasetResponse From(DatasetRecord d) =>
-            new(d.Id, d.Name, d.Source, d.SampleCount, d.ClassCount, JsonDocument.Parse(d.Report).RootElement, d.CreatedAt);
+        public static DatasetResponse From(DatasetRecord d)
+        {
+            var report = JsonDocument.Parse(d.Report).RootElement;
+            var shards = report.TryGetProperty("format", out var format) && format.ValueEquals("webdataset") ? report.GetProperty("shards").GetInt32() : (int?)null;
+            var known = shards is null || (report.TryGetProperty("samples_known", out var k) && k.GetBoolean());
+            var validation = report.TryGetProperty("validation", out var v) && v.TryGetProperty("operation", out var op) && op.TryGetGuid(out var opId)
+                ? new OperationReference(opId) : null;
+            return new(d.Id, d.Name, d.Source, known ? d.SampleCount : null, d.ClassCount, report, d.CreatedAt, shards, validation);
+        }
+    }
+
+    /// <summary>An operation about this resource, to follow at <c>url</c> (<c>tpccma operations wait ID</c>).</summary>
+    public sealed record OperationReference(Guid Id)
+    {
+        public string Object => "operation";
+        public string Url => $"/v1/operations/{Id}";
     }
 
     public static RouteGroupBuilder MapDatasetsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/datasets").WithTags("Datasets").RequireAuthorization();
-        api.MapPost("/", Create).WithSummary("Register a dataset from a path under the data root or a built-in source (synthetic-shapes, emoji)");
+        api.MapPost("/", Create).WithSummary("Register a dataset from a path under the data root, a built-in source (synthetic-shapes, emoji) or WebDataset shards")
+            .WithDescription("Shards (`shards`: a list or brace pattern, local under the data root or s3://) are checked on a bounded sample: "
+                + "every local shard exists, up to 8 shards are opened and their first 32 samples read and decoded; problems are named `00001.tar!KEY.png`.");
         api.MapPost("/upload", Upload).Accepts<IFormFile>("application/octet-stream").WithMetadata(ArchiveUploadBody.Instance)
             .WithSummary("Upload a dataset archive (.tar, .tar.gz, .zip) holding a JSONL, CSV or COCO manifest and its images")
             .WithDescription("Query: name, policy (fail|skip), filename (tells the archive type). Every problem is listed with its archive entry or manifest line. "
@@ -59,23 +89,35 @@ public static class DatasetsApi
         api.MapGet("/", List).WithSummary("List datasets")
             .WithDescription("Newest first, in pages of `limit` (default 50, at most 500); when `has_more`, pass `next` as `?cursor=`.");
         api.MapGet("/{id:guid}", Get).WithSummary("A dataset with its validation report");
+        api.MapPost("/{id:guid}/validation", Validate).WithSummary("Run the full validation pass over a shard dataset (again): 202 with the operation")
+            .WithDescription("Every shard read and every image decoded on a worker; the operation reports progress, the problems found with their "
+                + "locations (`00012.tar!KEY.jpg`) and their counts by kind. A pass already running is joined, not started twice.");
         return api;
     }
 
     public static async Task<Results<Created<DatasetResponse>, ValidationProblem>> Create(
-        CreateDatasetRequest request, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, DatasetSettings settings, CancellationToken ct)
+        CreateDatasetRequest request, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, DatasetSettings settings,
+        DatasetShardSources shardSources, OperationStarter operations, CancellationToken ct)
     {
         var id = Guid.CreateVersion7();
         var dataRoot = Path.GetFullPath(options.DataRoot);
         string location, source, name;
+        if (new object?[] { request.Path, request.Builtin, request.Shards }.Count(x => x is not null) != 1)
+            return Invalid("path", "give exactly one of path, builtin or shards");
+        if (request.Shards is { } shards)
+        {
+            return ShardDatasetRegistration.ListOf(shards) is { } list
+                ? await ShardDatasetRegistration.RegisterListAsync(list, request.Name, request.Policy, user, db, dataRoot, shardSources, operations, ct)
+                : Invalid("shards", "must be a shard list or brace pattern (a string), or an array of them");
+        }
         try
         {
-            if ((request.Path is null) == (request.Builtin is null))
-                return Invalid("path", "give exactly one of path or builtin");
             if (request.Path is not null)
             {
                 location = DataRootPaths.Resolve(dataRoot, request.Path);
                 (source, name) = ("path", request.Name ?? Path.GetFileNameWithoutExtension(location));
+                if (ShardSet.IsShardSet(location))
+                    return await ShardDatasetRegistration.RegisterDescriptorAsync(location, name, request.Policy, user, db, dataRoot, shardSources, operations, ct);
             }
             else
             {
@@ -188,7 +230,21 @@ public static class DatasetsApi
         return row is not null && user.CanSee(row.OwnerKeyId) ? TypedResults.Ok(DatasetResponse.From(row)) : JobsApi.NotFoundProblem("dataset", id);
     }
 
-    private static Dictionary<string, string[]> ErrorsByLocation(IEnumerable<DatasetError> errors) =>
+    public static async Task<Results<Accepted<OperationResponse>, NotFound<ProblemDetails>, ValidationProblem>> Validate(
+        Guid id, ClaimsPrincipal user, TrainingDb db, OperationStarter operations, CancellationToken ct)
+    {
+        var row = await db.Datasets.FirstOrDefaultAsync(d => d.Id == id, ct);
+        if (row is null || !user.CanSee(row.OwnerKeyId)) return JobsApi.NotFoundProblem("dataset", id);
+        if (DatasetResponse.From(row).ShardCount is null)
+            return Invalid("dataset", "only shard datasets are validated in the background; this one was fully checked when it was registered");
+        var operation = await operations.StartAsync(db, OperationKinds.DatasetValidation, row.OwnerKeyId, DatasetValidationHandler.Input(id),
+            DatasetValidationHandler.Subject(id), ct);
+        row.Report = ShardDatasetRegistration.ValidationStarted(row.Report, operation.Id);
+        await db.SaveChangesAsync(CancellationToken.None);
+        return OperationsApi.Accept(operation);
+    }
+
+    internal static Dictionary<string, string[]> ErrorsByLocation(IEnumerable<DatasetError> errors) =>
         errors.GroupBy(e => e.Location).ToDictionary(g => g.Key, g => g.Select(e => $"{e.Kind}: {e.Message}").ToArray());
 
     private static ValidationProblem Invalid(string field, string message) =>

@@ -6,6 +6,7 @@ using TpcCma.Checkpoints;
 using TpcCma.Model;
 using TpcCma.Service.Auth;
 using TpcCma.Service.Hosting;
+using TpcCma.Service.Operations;
 using TpcCma.Service.Persistence;
 
 namespace TpcCma.Service.Api;
@@ -47,16 +48,34 @@ public static class ModelsApi
     public static RouteGroupBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/models").WithTags("Models").RequireAuthorization();
-        api.MapPost("/", Create).WithSummary("Import a model (hf:, preset:, or a path under the data root); it is loaded once to check it");
+        api.MapPost("/", Create).WithSummary("Import a model (hf:, preset:, or a path under the data root); it is loaded once to check it")
+            .WithDescription("A preset or a path under the data root answers 201 with the model. An `hf:` reference answers 202 Accepted with a "
+                + "model-import operation (`Location: /v1/operations/{id}`): a worker downloads and checks the model, and the succeeded operation's "
+                + "`result.model` is the new model's id.");
         api.MapGet("/", List).WithSummary("List models, including those finished jobs registered")
             .WithDescription("Newest first, in pages of `limit` (default 50, at most 500); when `has_more`, pass `next` as `?cursor=`. `reference` is never a path on a node.");
         api.MapGet("/{id:guid}", Get).WithSummary("A model");
         return api;
     }
 
-    public static async Task<Results<Created<ModelResponse>, ValidationProblem>> Create(
-        CreateModelRequest request, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, HubSettings hub, CancellationToken ct)
+    public static async Task<Results<Created<ModelResponse>, Accepted<OperationResponse>, ValidationProblem>> Create(
+        CreateModelRequest request, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, HubSettings hub, OperationStarter operations, CancellationToken ct)
     {
+        if (HubReference.IsHubReference(request.Reference))
+        {
+            // A hub model may be gigabytes: a worker downloads and checks it. What can be refused without it is refused here.
+            try
+            {
+                _ = HubReference.Parse(request.Reference);
+                new HubDownloader(hub.Options).CheckBaseUrl();
+            }
+            catch (ArgumentException ex)
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reference"] = [ex.Message] });
+            }
+            var input = ModelImportHandler.Input(request.Reference, request.Name ?? request.Reference, Guid.CreateVersion7());
+            return OperationsApi.Accept(await operations.StartAsync(db, OperationKinds.ModelImport, user.KeyId(), input, subject: null, ct));
+        }
         string reference, source;
         try
         {
@@ -64,7 +83,6 @@ public static class ModelsApi
             {
                 var r when r.StartsWith("preset:", StringComparison.Ordinal) && ClipConfig.IsPreset(r[7..]) => (r[7..], "preset"),
                 var r when r.StartsWith("preset:", StringComparison.Ordinal) => throw new ArgumentException($"unknown preset; presets: {string.Join(", ", ClipConfig.PresetNames)}"),
-                var r when HubReference.IsHubReference(r) => (r, "hf"),
                 var r => (DataRootPaths.Resolve(Path.GetFullPath(options.DataRoot), r), "import"),
             };
             // Load once on a worker thread (TorchSharp scopes are per thread): refuse what a job could not load later.

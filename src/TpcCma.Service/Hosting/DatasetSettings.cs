@@ -15,10 +15,14 @@ public sealed class DatasetSettings
 
     public ArchiveLimits ArchiveLimits => new(Archive.MaxTotalBytes, Archive.MaxEntries);
 
+    /// <summary>Shards read (and their images decoded) at once by a worker's full validation pass of a shard data set.</summary>
+    public int ValidationWorkers { get; set; } = 2;
+
     public void Validate()
     {
         if (MaxUploadBytes <= 0) throw new InvalidOperationException($"Datasets:MaxUploadBytes must be positive, got {MaxUploadBytes}");
         if (Archive.MaxTotalBytes <= 0) throw new InvalidOperationException($"Datasets:Archive:MaxTotalBytes must be positive, got {Archive.MaxTotalBytes}");
+        if (ValidationWorkers <= 0) throw new InvalidOperationException($"Datasets:ValidationWorkers must be positive, got {ValidationWorkers}");
         if (Archive.MaxEntries <= 0) throw new InvalidOperationException($"Datasets:Archive:MaxEntries must be positive, got {Archive.MaxEntries}");
     }
 

@@ -9,6 +9,7 @@ using TpcCma.Service.Api;
 using TpcCma.Service.Auth;
 using TpcCma.Service.Dashboard;
 using TpcCma.Service.Jobs;
+using TpcCma.Service.Operations;
 using TpcCma.Service.Persistence;
 using TpcCma.Service.Storage;
 using TpcCma.Service.Telemetry;
@@ -38,6 +39,8 @@ public static class ServiceRegistration
 
         // Checkpoints and datasets: a local folder or an S3-compatible bucket (Storage:Kind).
         services.AddArtifactStore(config);
+        // Data set shards: local files, and s3:// objects with the same S3 settings.
+        services.AddSingleton(_ => DatasetShardSources.From(config.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions()));
 
         services.AddDbContextFactory<TrainingDb>(o => o.UseNpgsql(connectionString));
         services.AddHostedService<DatabaseMigrator>();
@@ -77,6 +80,8 @@ public static class ServiceRegistration
         services.AddSingleton<JobLeases>();
         // Every node reconciles (API and worker alike): the database, not one process, decides what still has to run.
         services.AddHostedService<JobReconciler>();
+        services.AddOperations(config);
+        services.AddOperationHandler<DatasetValidationHandler>();
 
         if (options.RunsWorker)
         {
@@ -131,6 +136,7 @@ public static class ServiceRegistration
         app.MapCheckpointsApi();
         app.MapDatasetsApi();
         app.MapModelsApi();
+        app.MapOperationsApi();
         app.MapSweepsApi();
         app.MapPlotsApi();
         app.MapDashboard();

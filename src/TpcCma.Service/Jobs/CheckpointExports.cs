@@ -12,7 +12,8 @@ public sealed record ExportedFile(string Path, long Size, string Sha256, string 
 
 /// <summary>
 /// The download formats of a checkpoint folder. The trainer writes OpenCLIP-layout weights, served as they are;
-/// the Hugging Face folder is converted on first request and kept beside them as a tar with its sha256.
+/// the Hugging Face folder is converted once, by a worker (a <c>checkpoint-conversion</c> operation), and kept beside
+/// them as a tar with its sha256.
 /// </summary>
 public sealed class CheckpointExports
 {
@@ -20,21 +21,26 @@ public sealed class CheckpointExports
     public static readonly string[] Formats = ["openclip", "hf"];
     private readonly ConcurrentDictionary<string, SemaphoreSlim> locks = new();
 
-    public async Task<ExportedFile> GetAsync(string checkpointDirectory, string tokenizerDirectory, string format, string name, CancellationToken ct)
+    public static string HfTarPath(string checkpointDirectory) => Path.Combine(checkpointDirectory, HfTar);
+
+    /// <summary>The OpenCLIP-layout weights as they are.</summary>
+    public Task<ExportedFile> OpenClipAsync(string checkpointDirectory, string name, CancellationToken ct)
     {
         var weights = Path.Combine(checkpointDirectory, CheckpointStore.WeightsFile);
         if (!File.Exists(weights)) throw new FileNotFoundException($"checkpoint weights missing: {weights}");
-        return format switch
-        {
-            "openclip" => await DescribeAsync(weights, "application/octet-stream", $"{name}.safetensors", ct),
-            "hf" => await HfTarAsync(checkpointDirectory, tokenizerDirectory, name, ct),
-            _ => throw new ArgumentException($"format must be one of {string.Join(", ", Formats)}"),
-        };
+        return DescribeAsync(weights, "application/octet-stream", $"{name}.safetensors", ct);
     }
 
-    private async Task<ExportedFile> HfTarAsync(string checkpointDirectory, string tokenizerDirectory, string name, CancellationToken ct)
+    /// <summary>The converted Hugging Face tar, or null when it has not been converted on this node.</summary>
+    public async Task<ExportedFile?> ConvertedHfAsync(string checkpointDirectory, string name, CancellationToken ct) =>
+        File.Exists(HfTarPath(checkpointDirectory)) ? await DescribeAsync(HfTarPath(checkpointDirectory), "application/x-tar", $"{name}-hf.tar", ct) : null;
+
+    /// <summary>Converts the checkpoint to a Hugging Face folder in a tar (once; later calls find it). Loads the model: worker work.</summary>
+    public async Task<ExportedFile> ConvertHfAsync(string checkpointDirectory, string tokenizerDirectory, string name, CancellationToken ct)
     {
-        var tar = Path.Combine(checkpointDirectory, HfTar);
+        var weights = Path.Combine(checkpointDirectory, CheckpointStore.WeightsFile);
+        if (!File.Exists(weights)) throw new FileNotFoundException($"checkpoint weights missing: {weights}");
+        var tar = HfTarPath(checkpointDirectory);
         var gate = locks.GetOrAdd(tar, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
@@ -47,7 +53,7 @@ public sealed class CheckpointExports
                     // Conversion is CPU work on a dedicated thread: TorchSharp's dispose scopes are thread-local.
                     await Task.Factory.StartNew(() =>
                     {
-                        using var model = OpenClipCheckpoint.Load(Path.Combine(checkpointDirectory, CheckpointStore.WeightsFile));
+                        using var model = OpenClipCheckpoint.Load(weights);
                         HfClipCheckpoint.Save(model, ClipTokenizer.Load(tokenizerDirectory), staging);
                     }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
                     var partial = tar + ".tmp";

@@ -15,7 +15,7 @@ namespace TpcCma.Service.Jobs;
 /// a job whose lease another live worker holds does nothing; a start after a crash resumes from the checkpoint.
 /// </summary>
 public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths paths, ServiceOptions options, HubSettings hub,
-    JobLeases leases, JobArtifactSync artifacts, TimeProvider time, ILogger<JobExecutor> log)
+    JobLeases leases, JobArtifactSync artifacts, DatasetShardSources shardSources, TimeProvider time, ILogger<JobExecutor> log)
 {
     /// <summary>Marking the job running races with the lease's heartbeat and a cancel: reapplied to a fresh row.</summary>
     private static readonly Polly.ResiliencePipeline Conflicts = DatabaseRetry.ForConflicts(attempts: 10);
@@ -53,7 +53,8 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
             // The spec names the model and data set by id; this node resolves where they are (its data root, its device).
             var spec = await DatabaseRetry.RunAsync(() => MarkRunningAsync(jobId, node, cancel.Token), time, log, jobId, cancel.Token);
             if (spec is null) return;   // cancelled between taking the lease and starting
-            var request = new RunRequest(spec, outputDirectory, DeviceFor(options), hub.Options, MemoryCacheBytes: (long)options.LoaderMemoryCacheMiB << 20);
+            var request = new RunRequest(spec, outputDirectory, DeviceFor(options), hub.Options, MemoryCacheBytes: (long)options.LoaderMemoryCacheMiB << 20,
+                ShardSources: shardSources.Sources);
             // A node taking over a job started elsewhere needs its newest checkpoint here before the trainer looks.
             if (await artifacts.RestoreAsync(jobId, cancel.Token) is { } fetched)
                 progress.Post(new JobProgressWriter.Event(JobEventKind.Fetched, fetched, $"fetched checkpoint {fetched} from the artifact store to {node}", null));
@@ -61,6 +62,14 @@ public sealed class JobExecutor(IDbContextFactory<TrainingDb> dbs, ArtifactPaths
             var result = await Task.Factory.StartNew(() => TrainingRun.Execute(request, observer, cancel.Token),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             if (uploads is not null) await uploads.FinishAsync(result.FinalModelDirectory, shutdown);
+            if (result.SkippedByEpoch.Count > 0)
+            {
+                // Policy skip on shards: the user sees what training left out, per epoch, and why.
+                var total = result.SkippedByEpoch.Values.Sum();
+                progress.Post(new JobProgressWriter.Event(JobEventKind.Skipped, result.Training.Steps,
+                    $"left out {total} sample(s) with problems: " + string.Join(", ", result.SkippedByEpoch.Select(p => $"{p.Value} in epoch {p.Key}")),
+                    new { by_epoch = result.SkippedByEpoch, first_errors = result.SkippedErrors.Take(20).Select(e => e.ToString()) }));
+            }
             await progress.DisposeAsync();
             if (progress.Failure is { } lost) throw new ProgressNotStoredException(jobId, lost);
             await DatabaseRetry.RunAsync(() => JobOutcomes.SucceedAsync(dbs, time, jobId, result, paths, CancellationToken.None), time, log, jobId, CancellationToken.None);

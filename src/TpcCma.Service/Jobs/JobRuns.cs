@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using TpcCma.Data.Shards;
 using TpcCma.Model;
 using TpcCma.Service.Hosting;
 using TpcCma.Service.Persistence;
@@ -16,6 +17,9 @@ public static class JobRuns
 {
     public sealed record Run(string? InitWeights, string? Dataset, string Device, string Node);
 
+    /// <summary>The <see cref="DatasetRecord.Source"/> of a data set registered as a WebDataset shard list.</summary>
+    public const string ShardDatasetSource = "shards";
+
     public static async Task<(TrainingSpec Spec, string Run)> ResolveAsync(TrainingDb db, TrainingJob job, ArtifactPaths paths,
         ServiceOptions options, DeviceOptions device, CancellationToken ct)
     {
@@ -31,11 +35,18 @@ public static class JobRuns
         {
             var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == datasetId, ct)
                 ?? throw new InvalidDataException($"dataset {datasetId} no longer exists");
-            spec = spec with { Dataset = dataset.Location };
+            spec = spec with { Dataset = DatasetLocation(dataset, options) };
         }
         var run = new Run(spec.InitWeights, spec.Dataset, device.DeviceName, options.EffectiveNodeName);
         return (spec, JsonSerializer.Serialize(run, TrainingSpec.JsonOptions));
     }
+
+    /// <summary>
+    /// Where a data set is on this node: a shard list is stored relative to the data root (<c>s3://</c> parts as they are)
+    /// and made absolute here; other data sets are stored as their path.
+    /// </summary>
+    public static string DatasetLocation(DatasetRecord dataset, ServiceOptions options) =>
+        dataset.Source == ShardDatasetSource ? ShardList.Rebase(dataset.Location, Path.GetFullPath(options.DataRoot)) : dataset.Location;
 
     /// <summary>
     /// Where a model's weights are on this node: imports are stored relative to the data root, job models as artifact

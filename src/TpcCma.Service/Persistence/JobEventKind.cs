@@ -23,6 +23,8 @@ public enum JobEventKind
     Completed,
     Checkpoint,
     Evaluation,
+    /// <summary>Policy skip on shards: the samples training left out, per epoch, and the first problems.</summary>
+    Skipped,
 }
 
 /// <summary>The one place where event kinds and phases become the strings that the database, REST API and dashboard carry.</summary>

@@ -16,6 +16,7 @@ public sealed class TrainingDb(DbContextOptions<TrainingDb> options) : DbContext
     public DbSet<DatasetRecord> Datasets => Set<DatasetRecord>();
     public DbSet<ModelRecord> Models => Set<ModelRecord>();
     public DbSet<Sweep> Sweeps => Set<Sweep>();
+    public DbSet<Operation> Operations => Set<Operation>();
 
     protected override void OnModelCreating(ModelBuilder model) => model.ApplyConfigurationsFromAssembly(typeof(TrainingDb).Assembly);
 }

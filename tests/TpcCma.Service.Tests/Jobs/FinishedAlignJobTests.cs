@@ -88,7 +88,7 @@ public sealed class FinishedAlignJobTests(FinishedAlignJob run, ITestOutputHelpe
         Assert.Equal(4, fingerprint.SampleIds.Count);
         var openclip = Path.Combine(Directory.CreateTempSubdirectory("tpccma-openclip-download-").FullName, "model.safetensors");
         await File.WriteAllBytesAsync(openclip, await Client.GetByteArrayAsync(OpenClipDownload));
-        var hf = FinalEmbeddings.ExtractHfTar(await Client.GetByteArrayAsync($"/v1/jobs/{run.Id}/checkpoints/latest/download?format=hf"));
+        var hf = FinalEmbeddings.ExtractHfTar(await Operations.OperationPolling.DownloadHfAsync(Client, run.Id));
         // Loaded the way a user loads them: the openclip weights with the tokenizer the HF export brings.
         var fromOpenClip = FinalEmbeddings.MaxDifference(fingerprint, run.DatasetFolder, openclip, tokenizer: hf);
         var fromHf = FinalEmbeddings.MaxDifference(fingerprint, run.DatasetFolder, hf);

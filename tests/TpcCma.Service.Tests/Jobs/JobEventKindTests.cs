@@ -17,6 +17,7 @@ public sealed class JobEventKindTests
     [InlineData(JobEventKind.HandedBack, "handed_back")]
     [InlineData(JobEventKind.Diverged, "diverged")]
     [InlineData(JobEventKind.Completed, "completed")]
+    [InlineData(JobEventKind.Skipped, "skipped")]
     [InlineData(JobEventKind.Checkpoint, "checkpoint")]
     [InlineData(JobEventKind.Evaluation, "evaluation")]
     public void Name_IsTheWireName_AndParsesBack(JobEventKind kind, string name)

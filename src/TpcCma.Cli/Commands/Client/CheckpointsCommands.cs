@@ -20,8 +20,8 @@ public static class CheckpointsCommands
 
     public static IReadOnlyList<CliCommand> All { get; } =
     [
-        ClientCommand.Create("checkpoints download", "Download a job's checkpoint, sha256-verified, resuming a partial download",
-            [Job, Step, Format, Out], Download),
+        ClientCommand.Create("checkpoints download", "Download a job's checkpoint, sha256-verified, resuming a partial download (hf: waits for the conversion first)",
+            [Job, Step, Format, Out, JobWaiter.TimeoutOption], Download, waits: true),
         ClientCommand.Create("checkpoints list", "List a job's checkpoints", [Job], List),
     ];
 
@@ -42,10 +42,13 @@ public static class CheckpointsCommands
             throw new CliUsageException($"--step must be a step number or 'latest', got '{step}'");
         var format = args.GetRequiredValue(Format);
         var target = Path.GetFullPath(args.GetRequiredValue(Out));
+        var timeout = JobWaiter.Timeout(args);
         if (Directory.Exists(target)) throw new CliUsageException($"--out {target} is a folder: name the file to write");
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
 
         var url = $"/v1/jobs/{Uri.EscapeDataString(job)}/checkpoints/{step}/download?format={format}";
+        // A Hugging Face export is converted by a worker on first request (202 and an operation): wait for it first.
+        if (format == "hf" && await OperationWaiter.WaitUntilReadyAsync(client, output, url, timeout, ct) is var ready and not ExitCodes.Ok) return ready;
         var download = new ResumableDownload(client.Http, url, target, output);
         var sha256 = await download.RunAsync(ct);
         if (sha256 is null) return ExitCodes.Failed;

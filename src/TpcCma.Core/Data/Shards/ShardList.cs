@@ -34,15 +34,9 @@ public static partial class ShardList
     /// <summary>The shards a list names, in the order written; throws naming the part that expands to nothing.</summary>
     public static IReadOnlyList<ShardRef> Parse(string list, string? baseDirectory = null)
     {
-        var parts = list.Split(["::", " ", "\t", "\n", "\r"], StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 0) throw new ArgumentException("the shard list is empty");
         var shards = new List<ShardRef>();
-        foreach (var part in parts)
+        foreach (var (split, pattern) in Parts(list))
         {
-            var prefixed = SplitPrefix().Match(part);
-            var (split, pattern) = prefixed.Success && !part.StartsWith("s3://", StringComparison.Ordinal)
-                ? (prefixed.Groups[1].Value, prefixed.Groups[2].Value)
-                : ((string?)null, part);
             var expanded = Expand(pattern);
             if (expanded.Count == 0) throw new ArgumentException($"shard pattern '{pattern}' expands to no shards");
             shards.AddRange(expanded.Select(location => new ShardRef(Resolve(location, baseDirectory), split)));
@@ -50,6 +44,35 @@ public static partial class ShardList
         var duplicate = shards.GroupBy(s => s.Location).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new ArgumentException($"shard '{duplicate.Key}' is listed {duplicate.Count()} times");
         return shards;
+    }
+
+    /// <summary>The parts of a list as written, each with the split its prefix names (null without one), patterns unexpanded.</summary>
+    public static IReadOnlyList<(string? Split, string Pattern)> Parts(string list)
+    {
+        var parts = list.Split(["::", " ", "\t", "\n", "\r"], StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) throw new ArgumentException("the shard list is empty");
+        return [.. parts.Select(part =>
+        {
+            var prefixed = SplitPrefix().Match(part);
+            return prefixed.Success && !part.StartsWith("s3://", StringComparison.Ordinal)
+                ? (prefixed.Groups[1].Value, prefixed.Groups[2].Value)
+                : ((string?)null, part);
+        })];
+    }
+
+    /// <summary>
+    /// The same list with its relative local patterns made absolute under <paramref name="baseDirectory"/> (remote ones
+    /// unchanged): a list stored relative to a data root, resolved on the node that reads it.
+    /// </summary>
+    public static string Rebase(string list, string baseDirectory)
+    {
+        var rebased = string.Join("::", Parts(list).Select(p =>
+        {
+            var pattern = p.Pattern.Contains("://", StringComparison.Ordinal) || Path.IsPathRooted(p.Pattern) ? p.Pattern : Path.Combine(baseDirectory, p.Pattern);
+            return p.Split is null ? pattern : $"{p.Split}={pattern}";
+        }));
+        // One plain path would read as an archive to extract; a trailing separator keeps it a (one-shard) list.
+        return IsShardList(rebased) ? rebased : rebased + "::";
     }
 
     /// <summary>Expands every brace group of one pattern (an empty list when a group is empty or a range runs backwards).</summary>

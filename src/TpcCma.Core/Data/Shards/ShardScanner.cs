@@ -11,8 +11,9 @@ public sealed record ShardSummary(ShardRef Shard, int Samples, IReadOnlyDictiona
 }
 
 /// <summary>The result of reading every shard: per-shard counts, the labels and splits seen, and the problems found (the first few listed).</summary>
+/// <param name="ErrorsByKind">Every problem found counted by kind, also those past the listed ones.</param>
 public sealed record ShardScanReport(IReadOnlyList<ShardSummary> Shards, IReadOnlyList<string> Labels, IReadOnlyList<string> Splits,
-    int ErrorCount, IReadOnlyList<DatasetError> Errors)
+    int ErrorCount, IReadOnlyList<DatasetError> Errors, IReadOnlyDictionary<DatasetErrorKind, int> ErrorsByKind)
 {
     public int Samples => Shards.Sum(s => s.Samples);
     public int Usable => Shards.Sum(s => s.Usable);
@@ -30,36 +31,49 @@ public readonly record struct ShardScanProgress(int ShardsDone, int ShardsTotal,
 public static class ShardScanner
 {
     /// <summary>Reads every shard, <paramref name="workers"/> at a time. A corrupt shard is one problem; the samples before it count.</summary>
+    /// <param name="onProblems">Called with each shard's problems as soon as that shard is read (from the reading thread), so a
+    /// long pass can publish them before it ends.</param>
     public static ShardScanReport Scan(ShardSet set, ImageCheck check = ImageCheck.Header, int workers = 2, int maxReportedErrors = 50,
-        IProgress<ShardScanProgress>? progress = null, CancellationToken ct = default)
+        IProgress<ShardScanProgress>? progress = null, CancellationToken ct = default, Action<IReadOnlyList<DatasetError>>? onProblems = null)
     {
         var summaries = new ShardSummary[set.Shards.Count];
         var errors = new List<DatasetError>[set.Shards.Count];
         var labels = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var splits = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        var byKind = new ConcurrentDictionary<DatasetErrorKind, int>();
         int done = 0, errorCount = 0;
         long samples = 0;
         Parallel.For(0, set.Shards.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, workers), CancellationToken = ct }, i =>
         {
-            errors[i] = [];
-            summaries[i] = ScanShard(set, i, check, 0, errors[i], labels, splits, ct);
-            Interlocked.Add(ref errorCount, errors[i].Count);
+            var found = new List<DatasetError>();
+            summaries[i] = ScanShard(set, i, check, 0, found, labels, splits, ct);
+            Interlocked.Add(ref errorCount, found.Count);
+            foreach (var error in found) byKind.AddOrUpdate(error.Kind, 1, (_, n) => n + 1);
+            if (found.Count > 0) onProblems?.Invoke(found);
+            // Counted and handed on: no shard can contribute more than the listed bound, so memory stays bounded on a set full of problems.
+            errors[i] = found.Count > maxReportedErrors ? found.GetRange(0, maxReportedErrors) : found;
             progress?.Report(new ShardScanProgress(Interlocked.Increment(ref done), set.Shards.Count,
                 Interlocked.Add(ref samples, summaries[i].Samples), Volatile.Read(ref errorCount)));
         });
         return new ShardScanReport(summaries, [.. labels.Keys.Order(StringComparer.Ordinal)], [.. splits.Keys.Order(StringComparer.Ordinal)],
-            errorCount, [.. errors.SelectMany(e => e).Take(maxReportedErrors)]);
+            errorCount, [.. errors.SelectMany(e => e).Take(maxReportedErrors)], byKind.OrderBy(p => p.Key).ToDictionary(p => p.Key, p => p.Value));
     }
 
-    /// <summary>The full validation pass: every shard read, every image decoded, every problem listed with its location.</summary>
-    public static ShardScanReport Validate(ShardSet set, int workers = 2, IProgress<ShardScanProgress>? progress = null, CancellationToken ct = default) =>
-        Scan(set, ImageCheck.Decode, workers, int.MaxValue, progress, ct);
+    /// <summary>
+    /// The full validation pass: every shard read, every image decoded, every problem located and counted by kind; the
+    /// first <paramref name="maxReportedErrors"/> are listed (all of them by default, as the command-line tool prints).
+    /// </summary>
+    public static ShardScanReport Validate(ShardSet set, int workers = 2, IProgress<ShardScanProgress>? progress = null, CancellationToken ct = default,
+        int maxReportedErrors = int.MaxValue, Action<IReadOnlyList<DatasetError>>? onProblems = null) =>
+        Scan(set, ImageCheck.Decode, workers, maxReportedErrors, progress, ct, onProblems);
 
     /// <summary>
     /// A bounded check: every shard is not opened, but up to <paramref name="maxShards"/> spread over the list (first and
-    /// last included) are, and up to <paramref name="samplesPerShard"/> samples of each are read with header checks.
+    /// last included) are, and up to <paramref name="samplesPerShard"/> samples of each are read with header checks
+    /// (<see cref="ImageCheck.Decode"/>: their images decoded too, still bounded).
     /// </summary>
-    public static ShardScanReport Probe(ShardSet set, int maxShards = 8, int samplesPerShard = 32, CancellationToken ct = default)
+    public static ShardScanReport Probe(ShardSet set, int maxShards = 8, int samplesPerShard = 32, CancellationToken ct = default,
+        ImageCheck check = ImageCheck.Header)
     {
         var count = set.Shards.Count;
         var picked = Enumerable.Range(0, Math.Min(maxShards, count))
@@ -68,9 +82,13 @@ public static class ShardScanner
         var labels = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var splits = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var errors = new List<DatasetError>();
-        var summaries = picked.Select(i => ScanShard(set, i, ImageCheck.Header, samplesPerShard, errors, labels, splits, ct)).ToList();
-        return new ShardScanReport(summaries, [.. labels.Keys.Order(StringComparer.Ordinal)], [.. splits.Keys.Order(StringComparer.Ordinal)], errors.Count, errors);
+        var summaries = picked.Select(i => ScanShard(set, i, check, samplesPerShard, errors, labels, splits, ct)).ToList();
+        return new ShardScanReport(summaries, [.. labels.Keys.Order(StringComparer.Ordinal)], [.. splits.Keys.Order(StringComparer.Ordinal)],
+            errors.Count, errors, CountByKind(errors));
     }
+
+    private static Dictionary<DatasetErrorKind, int> CountByKind(IEnumerable<DatasetError> errors) =>
+        errors.GroupBy(e => e.Kind).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count());
 
     private static ShardSummary ScanShard(ShardSet set, int index, ImageCheck check, int sampleLimit, List<DatasetError> errors,
         ConcurrentDictionary<string, byte> labels, ConcurrentDictionary<string, byte> splits, CancellationToken ct)

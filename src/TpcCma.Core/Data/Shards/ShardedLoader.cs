@@ -68,6 +68,9 @@ public sealed class ShardedLoader : EpochBatchLoader
     /// <summary>Samples left out while reading <paramref name="epoch"/> (bad samples, plus one per corrupt shard), as far as it was read.</summary>
     public int SkippedIn(int epoch) => skipped.GetValueOrDefault(epoch);
 
+    /// <summary>Samples left out per epoch read so far, by epoch.</summary>
+    public IReadOnlyDictionary<int, int> SkippedByEpoch => skipped.OrderBy(p => p.Key).ToDictionary(p => p.Key, p => p.Value);
+
     /// <summary>The problems behind the skipped samples, the first 1,000 seen.</summary>
     public IReadOnlyList<DatasetError> SkippedErrors => [.. skippedErrors];
 

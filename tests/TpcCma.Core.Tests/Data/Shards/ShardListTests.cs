@@ -26,6 +26,22 @@ public sealed class ShardListTests
         Assert.Equal("extra-7.tar", shards[3].Name);
     }
 
+    [Fact]
+    public void Rebase_RelativeLocalPatterns_BecomeAbsoluteUnderTheBase_RemoteOnesStay()
+    {
+        var rebased = ShardList.Rebase("train=x/tr-{0..1}.tar::test=x/te-0.tar s3://bucket/e-{7..7}.tar", "/data");
+        Assert.Equal("train=/data/x/tr-{0..1}.tar::test=/data/x/te-0.tar::s3://bucket/e-{7..7}.tar", rebased);
+        Assert.Equal(["/data/x/tr-0.tar", "/data/x/tr-1.tar", "/data/x/te-0.tar", "s3://bucket/e-7.tar"], ShardList.Parse(rebased).Select(s => s.Location));
+    }
+
+    [Fact]
+    public void Rebase_OnePlainShard_StaysAShardListRatherThanAnArchive()
+    {
+        var rebased = ShardList.Rebase("x/00000.tar", "/data");
+        Assert.True(ShardList.IsShardList(rebased), rebased);
+        Assert.Equal(["/data/x/00000.tar"], ShardList.Parse(rebased).Select(s => s.Location));
+    }
+
     [Theory]
     [InlineData("shards/{00010..00005}.tar")]
     [InlineData("shards/{}.tar")]

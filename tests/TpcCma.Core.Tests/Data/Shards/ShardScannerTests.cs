@@ -34,6 +34,34 @@ public sealed class ShardScannerTests : IDisposable
         Assert.Equal(7, seen[^1].Samples);
     }
 
+    [Fact]
+    public void Validate_DecodesEveryImage_LocatesEveryProblem_AndCountsThemByKind()
+    {
+        var png = TempShards.Png(1);
+        // Header and end marker intact, a byte of the pixel data flipped (the chunk's CRC no longer matches).
+        var corrupt = png.ToArray();
+        corrupt[System.Text.Encoding.ASCII.GetString(corrupt).IndexOf("IDAT", StringComparison.Ordinal) + 6] ^= 0x5A;
+        files.Tar("00000.tar",
+            ("a.png", png), ("a.txt", TempShards.Text("fine")),
+            ("b.png", corrupt), ("b.txt", TempShards.Text("corrupt pixels")),
+            ("c.png", png), // no caption
+            ("d.png", TempShards.Text("no image at all")), ("d.txt", TempShards.Text("garbage")));
+        files.Tar("00001.tar", ("e.png", png), ("e.txt", TempShards.Text("fine too")));
+        var set = ShardSet.Open(files.PathOf("{00000..00001}.tar"));
+
+        var report = ShardScanner.Validate(set, workers: 1, maxReportedErrors: 2);
+
+        Assert.Equal(3, report.ErrorCount);
+        Assert.Equal(2, report.Errors.Count);   // listed up to the bound, counted in full
+        Assert.Equal(2, report.Usable);
+        Assert.Equal(3, report.ErrorsByKind.Values.Sum());
+        Assert.Equal(1, report.ErrorsByKind[DatasetErrorKind.EmptyCaption]);
+        var streamed = new List<string>();
+        var all = ShardScanner.Validate(set, workers: 1, onProblems: found => streamed.AddRange(found.Select(e => e.Location))).Errors.Select(e => e.Location).ToList();
+        Assert.Equal(["00000.tar!b.png", "00000.tar!c.png", "00000.tar!d.png"], all);
+        Assert.Equal(all, streamed);
+    }
+
     private sealed class Collect(List<ShardScanProgress> into) : IProgress<ShardScanProgress>
     {
         public void Report(ShardScanProgress value)

@@ -3,6 +3,7 @@ import { api } from './api.js';
 import { el, fmt, bytes, when, terminal, badge } from './dom.js';
 import { MetricStore, stepChart, refresh, lineStyle } from './charts.js';
 import { reportTable } from './report.js';
+import { preparedDownload } from './download.js';
 
 export async function jobView(root, id) {
   const job = await api(`/v1/jobs/${id}`);
@@ -101,7 +102,7 @@ export async function jobView(root, id) {
       list.map((c) => el('tr', {},
         el('td', { class: 'num' }, c.step), el('td', {}, c.phase), el('td', { class: 'num' }, bytes(c.size_bytes)),
         el('td', { title: c.sha256 }, el('code', {}, c.sha256.slice(0, 12))),
-        el('td', {}, c.formats.flatMap((f) => [el('a', { href: `/v1/jobs/${id}/checkpoints/${c.step}/download?format=${f}`, download: '' }, f), ' ']))))));
+        el('td', {}, c.formats.flatMap((f) => [preparedDownload(`/v1/jobs/${id}/checkpoints/${c.step}/download?format=${f}`, f), ' ']))))));
   };
 
   const drawReport = (j) => report.replaceChildren(reportTable(j.result?.evaluations, store));

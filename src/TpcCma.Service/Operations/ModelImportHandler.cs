@@ -1,0 +1,58 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using TpcCma.Checkpoints;
+using TpcCma.Service.Hosting;
+using TpcCma.Service.Persistence;
+
+namespace TpcCma.Service.Operations;
+
+/// <summary>
+/// <c>model-import</c>: downloads an <c>hf:</c> model into this node's hub cache, loads it once to refuse what a job
+/// could not load later, and registers it under the id the request reserved. Nothing is registered when it fails.
+/// Safe to repeat: the download resumes from the cache, and a model already registered is not registered twice.
+/// </summary>
+public sealed class ModelImportHandler(IDbContextFactory<TrainingDb> dbs, HubSettings hub) : IOperationHandler
+{
+    public string Kind => OperationKinds.ModelImport;
+
+    /// <summary>What the request stores for the worker; <paramref name="modelId"/> is the id the model gets.</summary>
+    public static JsonObject Input(string reference, string name, Guid modelId) =>
+        new() { ["reference"] = reference, ["name"] = name, ["model_id"] = modelId.ToString() };
+
+    public async Task<JsonObject> RunAsync(OperationContext context, CancellationToken ct)
+    {
+        var reference = context.RequiredInput("reference");
+        var modelId = Guid.Parse(context.RequiredInput("model_id"));
+        await using (var db = await dbs.CreateDbContextAsync(ct))
+        {
+            if (await db.Models.AnyAsync(m => m.Id == modelId, ct)) return Result(modelId);   // an earlier attempt registered it
+        }
+        try
+        {
+            context.Report(0.05, $"downloading {reference}");
+            await new HubDownloader(hub.Options).DownloadAsync(HubReference.Parse(reference), ct);
+            context.Report(0.6, $"loading {reference} to check it");
+            // Found in the cache now; loaded on a worker thread (TorchSharp scopes are per thread).
+            await Task.Run(async () => { using var _ = await ModelLoader.LoadAsync(reference, new ModelLoadOptions(Hub: hub.Options), ct); }, ct);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or InvalidDataException or HttpRequestException or IOException
+            || (ex is OperationCanceledException && !ct.IsCancellationRequested))   // an HTTP timeout, not this operation's cancellation
+        {
+            context.Problem("reference", "reference", ex.Message);
+            throw new OperationFailedException($"importing {reference} failed: {ex.Message}", ex);
+        }
+        await using (var db = await dbs.CreateDbContextAsync(ct))
+        {
+            db.Models.Add(new ModelRecord
+            {
+                Id = modelId, OwnerKeyId = context.OwnerKeyId, Name = context.RequiredInput("name"), Source = "hf", Reference = reference,
+                CreatedAt = DateTimeOffset.UtcNow,
+            });
+            await db.SaveChangesAsync(ct);
+        }
+        context.Report(1, $"imported {reference}");
+        return Result(modelId);
+    }
+
+    private static JsonObject Result(Guid modelId) => new() { ["model"] = modelId.ToString() };
+}
