@@ -14,6 +14,9 @@ namespace TpcCma.Service.Api;
 /// <summary><c>/v1/models</c>: models jobs start from. Imported from the data root or a hub, a preset, or registered by a finished job.</summary>
 public static class ModelsApi
 {
+    /// <summary>Whether this process has TorchSharp's native libraries (the API image does not: docs/DEPLOY.md).</summary>
+    private static readonly Lazy<bool> TorchHere = new(() => NativeTorch.LoadProblem() is null);
+
     /// <summary>
     /// <c>reference</c>: <c>hf:ORG/NAME[@REVISION]</c> (downloaded from the configured hub), <c>preset:NAME</c> (random
     /// initialisation), or a path under the data root to a Hugging Face CLIP folder or an OpenCLIP <c>.safetensors</c>.
@@ -49,7 +52,8 @@ public static class ModelsApi
     {
         var api = app.MapGroup("/v1/models").WithTags("Models").RequireAuthorization();
         api.MapPost("/", Create).WithSummary("Import a model (hf:, preset:, or a path under the data root); it is loaded once to check it")
-            .WithDescription("A preset or a path under the data root answers 201 with the model. An `hf:` reference answers 202 Accepted with a "
+            .WithDescription("A preset answers 201 with the model; so does a path under the data root on a node with libtorch (it is loaded once to "
+                + "check it). An `hf:` reference, and a path on an API node without libtorch, answer 202 Accepted with a "
                 + "model-import operation (`Location: /v1/operations/{id}`): a worker downloads and checks the model, and the succeeded operation's "
                 + "`result.model` is the new model's id.");
         api.MapGet("/", List).WithSummary("List models, including those finished jobs registered")
@@ -85,10 +89,19 @@ public static class ModelsApi
                 var r when r.StartsWith("preset:", StringComparison.Ordinal) => throw new ArgumentException($"unknown preset; presets: {string.Join(", ", ClipConfig.PresetNames)}"),
                 var r => (DataRootPaths.Resolve(Path.GetFullPath(options.DataRoot), r), "import"),
             };
-            // Load once on a worker thread (TorchSharp scopes are per thread): refuse what a job could not load later.
-            await Task.Run(async () => { using var _ = await ModelLoader.LoadAsync(reference, new ModelLoadOptions(Hub: hub.Options), ct); }, ct);
-            // An import is stored relative to the data root: each node resolves it under its own root when a job starts.
-            if (source == "import") reference = Path.GetRelativePath(Path.GetFullPath(options.DataRoot), reference);
+            if (source == "import")
+            {
+                // An import is stored relative to the data root: each node resolves it under its own root when a job starts.
+                var relative = Path.GetRelativePath(Path.GetFullPath(options.DataRoot), reference);
+                // An API node without libtorch (the API image) hands the check to a worker, as it does for hub models.
+                if (!TorchHere.Value)
+                    return OperationsApi.Accept(await operations.StartAsync(db, OperationKinds.ModelImport, user.KeyId(),
+                        ModelImportHandler.Input(relative, request.Name ?? request.Reference, Guid.CreateVersion7(), source), subject: null, ct));
+                // Load once on a worker thread (TorchSharp scopes are per thread): refuse what a job could not load later.
+                await Task.Run(async () => { using var _ = await ModelLoader.LoadAsync(reference, new ModelLoadOptions(Hub: hub.Options), ct); }, ct);
+                reference = relative;
+            }
+            // A preset is random initialisation from a named architecture: nothing to load before a job builds it.
         }
         catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or InvalidDataException or HttpRequestException or IOException)
         {

@@ -7,17 +7,19 @@ using TpcCma.Service.Persistence;
 namespace TpcCma.Service.Operations;
 
 /// <summary>
-/// <c>model-import</c>: downloads an <c>hf:</c> model into this node's hub cache, loads it once to refuse what a job
-/// could not load later, and registers it under the id the request reserved. Nothing is registered when it fails.
+/// <c>model-import</c>: downloads an <c>hf:</c> model into this node's hub cache (or finds a path under this node's data
+/// root), loads it once to refuse what a job could not load later, and registers it under the id the request reserved.
+/// Nothing is registered when it fails.
 /// Safe to repeat: the download resumes from the cache, and a model already registered is not registered twice.
 /// </summary>
-public sealed class ModelImportHandler(IDbContextFactory<TrainingDb> dbs, HubSettings hub) : IOperationHandler
+public sealed class ModelImportHandler(IDbContextFactory<TrainingDb> dbs, HubSettings hub, ServiceOptions options) : IOperationHandler
 {
     public string Kind => OperationKinds.ModelImport;
 
     /// <summary>What the request stores for the worker; <paramref name="modelId"/> is the id the model gets.</summary>
-    public static JsonObject Input(string reference, string name, Guid modelId) =>
-        new() { ["reference"] = reference, ["name"] = name, ["model_id"] = modelId.ToString() };
+    /// <param name="source"><c>hf</c> for a hub reference, <c>import</c> for a path relative to the data root.</param>
+    public static JsonObject Input(string reference, string name, Guid modelId, string source = "hf") =>
+        new() { ["reference"] = reference, ["name"] = name, ["model_id"] = modelId.ToString(), ["source"] = source };
 
     public async Task<JsonObject> RunAsync(OperationContext context, CancellationToken ct)
     {
@@ -27,13 +29,20 @@ public sealed class ModelImportHandler(IDbContextFactory<TrainingDb> dbs, HubSet
         {
             if (await db.Models.AnyAsync(m => m.Id == modelId, ct)) return Result(modelId);   // an earlier attempt registered it
         }
+        // Operations stored before imports of paths were handed to workers carry no source: they are hub imports.
+        var source = context.Input["source"]?.GetValue<string>() ?? "hf";
         try
         {
-            context.Report(0.05, $"downloading {reference}");
-            await new HubDownloader(hub.Options).DownloadAsync(HubReference.Parse(reference), ct);
+            var location = reference;
+            if (source == "import") location = DataRootPaths.Resolve(Path.GetFullPath(options.DataRoot), reference);
+            else
+            {
+                context.Report(0.05, $"downloading {reference}");
+                await new HubDownloader(hub.Options).DownloadAsync(HubReference.Parse(reference), ct);
+            }
             context.Report(0.6, $"loading {reference} to check it");
-            // Found in the cache now; loaded on a worker thread (TorchSharp scopes are per thread).
-            await Task.Run(async () => { using var _ = await ModelLoader.LoadAsync(reference, new ModelLoadOptions(Hub: hub.Options), ct); }, ct);
+            // Found in the cache or the data root now; loaded on a worker thread (TorchSharp scopes are per thread).
+            await Task.Run(async () => { using var _ = await ModelLoader.LoadAsync(location, new ModelLoadOptions(Hub: hub.Options), ct); }, ct);
         }
         catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or InvalidDataException or HttpRequestException or IOException
             || (ex is OperationCanceledException && !ct.IsCancellationRequested))   // an HTTP timeout, not this operation's cancellation
@@ -45,7 +54,7 @@ public sealed class ModelImportHandler(IDbContextFactory<TrainingDb> dbs, HubSet
         {
             db.Models.Add(new ModelRecord
             {
-                Id = modelId, OwnerKeyId = context.OwnerKeyId, Name = context.RequiredInput("name"), Source = "hf", Reference = reference,
+                Id = modelId, OwnerKeyId = context.OwnerKeyId, Name = context.RequiredInput("name"), Source = source, Reference = reference,
                 CreatedAt = DateTimeOffset.UtcNow,
             });
             await db.SaveChangesAsync(ct);

@@ -89,11 +89,20 @@ public sealed class ApiWithoutLibTorchTests(ITestOutputHelper output) : IAsyncLi
         var dataset = (await ServiceStack.ReadJsonAsync(datasetResponse))["id"]!.GetValue<string>();
         Assert.Contains((await ServiceStack.ReadJsonAsync(await user.GetAsync("/v1/datasets")))["data"]!.AsArray(), d => d!["id"]!.GetValue<string>() == dataset);
 
-        // Left out: POST /v1/models and the HF-format checkpoint download (format=hf). Both still load the model with
-        // TorchSharp in the API process, and both are becoming operations that run on workers. The model is registered
-        // through the in-process API, which has libtorch; everything after this uses the API without it.
-        var model = await stack.RegisterTinyModelAsync(stack.Client(userKey));
-        Assert.Equal(HttpStatusCode.OK, (await user.GetAsync($"/v1/models/{model}")).StatusCode);
+        // Models: a folder under the data root is checked by loading it, which this API cannot: a worker does it (202 and
+        // a model-import operation). A preset needs no loading and is registered at once.
+        var folder = Path.Combine(stack.DataRoot, "clip-tiny-hf");
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.GetFiles(TestPaths.RefData("clip-tiny", "hf"))) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
+        var import = await user.PostAsJsonAsync("/v1/models", new { name = "clip-tiny", reference = "clip-tiny-hf" });
+        Assert.True(import.StatusCode == HttpStatusCode.Accepted, await import.Content.ReadAsStringAsync());
+        var imported = await Operations.OperationPolling.WaitAsync(user, (await ServiceStack.ReadJsonAsync(import))["id"]!.GetValue<string>(), TimeSpan.FromSeconds(180));
+        Assert.True(imported["state"]!.GetValue<string>() == "succeeded", imported.ToJsonString());
+        var model = imported["result"]!["model"]!.GetValue<string>();
+        var registered = await ServiceStack.ReadJsonAsync(await user.GetAsync($"/v1/models/{model}"));
+        Assert.Equal(("import", "clip-tiny-hf"), (registered["source"]!.GetValue<string>(), registered["reference"]!.GetValue<string>()));
+        var preset = await user.PostAsJsonAsync("/v1/models", new { name = "tiny", reference = "preset:tiny" });
+        Assert.True(preset.StatusCode == HttpStatusCode.Created, await preset.Content.ReadAsStringAsync());
 
         // A job, followed on the progress stream until it ends.
         var submit = await user.PostAsJsonAsync("/v1/jobs", new
@@ -140,6 +149,9 @@ public sealed class ApiWithoutLibTorchTests(ITestOutputHelper output) : IAsyncLi
             Assert.Equal(HttpStatusCode.PartialContent, rest.StatusCode);
             Assert.Equal(bytes[100..], await rest.Content.ReadAsByteArrayAsync());
         }
+        // The Hugging Face export: converted by a worker on the first request (202, an operation), then streamed.
+        var hf = Jobs.FinalEmbeddings.ExtractHfTar(await Operations.OperationPolling.DownloadHfAsync(user, id));
+        Assert.True(File.Exists(Path.Combine(hf, "config.json")), $"no config.json in the HF export at {hf}");
 
         // A sweep: its jobs run on the worker, its report (fits, intervals) is computed by the API.
         var sweepResponse = await user.PostAsJsonAsync("/v1/sweeps", new
