@@ -1,6 +1,3 @@
-using TpcCma.Data;
-using static TorchSharp.torch;
-
 namespace TpcCma.Core.Tests.Data;
 
 public sealed class ImageTextLoaderTests : IDisposable

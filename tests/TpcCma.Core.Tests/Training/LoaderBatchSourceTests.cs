@@ -1,10 +1,3 @@
-using TorchSharp;
-using TpcCma.Data;
-using TpcCma.Model;
-using TpcCma.Tokenization;
-using TpcCma.Training;
-using static TorchSharp.torch;
-
 namespace TpcCma.Core.Tests.Training;
 
 [Collection("Torch")]

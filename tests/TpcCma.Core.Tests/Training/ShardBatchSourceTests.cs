@@ -1,12 +1,3 @@
-using TorchSharp;
-using TpcCma.Data;
-using TpcCma.Data.Shards;
-using TpcCma.Data.Sources;
-using TpcCma.Model;
-using TpcCma.Tokenization;
-using TpcCma.Training;
-using static TorchSharp.torch;
-
 namespace TpcCma.Core.Tests.Training;
 
 /// <summary>The trainer fed from WebDataset shards through the same batch source as from files.</summary>
