@@ -1,8 +1,4 @@
 using System.Text.Json.Nodes;
-using TpcCma.Cli;
-using TpcCma.Core.Tests;
-using TpcCma.Data.Sources;
-using static TpcCma.Cli.Tests.CliCapture;
 
 namespace TpcCma.Cli.Tests.Commands;
 

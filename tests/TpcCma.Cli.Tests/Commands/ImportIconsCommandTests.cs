@@ -1,7 +1,4 @@
-using TpcCma.Cli;
 using TpcCma.Core.Tests.Data;
-using TpcCma.Data;
-using static TpcCma.Cli.Tests.CliCapture;
 
 namespace TpcCma.Cli.Tests.Commands;
 

@@ -1,7 +1,4 @@
-using TpcCma.Checkpoints;
-using TpcCma.Cli;
 using TpcCma.Core.Tests.Training;
-using static TpcCma.Cli.Tests.CliCapture;
 
 namespace TpcCma.Cli.Tests.Commands;
 
