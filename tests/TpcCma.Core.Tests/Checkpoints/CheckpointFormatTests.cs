@@ -32,13 +32,19 @@ public sealed class CheckpointFormatTests : IDisposable
         TinyClip.AssertClose(golden["text_features"], text, 1e-5, "text_features");
     }
 
+    /// <summary>Writes <paramref name="model"/> as a Hugging Face folder (in this test's temporary folder) and loads it back.</summary>
+    private ClipModel SaveAsHfAndReload(ClipModel model, ClipTokenizer tokenizer)
+    {
+        HfClipCheckpoint.Save(model, tokenizer, temp);
+        return HfClipCheckpoint.Load(temp);
+    }
+
     [Fact]
     public void ExportHfThenImport_GivesIdenticalEmbeddings_OpenAiWeights()
     {
         using var scope = NewDisposeScope();
         using var original = OpenClipCheckpoint.Load(TinyClip.OpenAiWeights);
-        HfClipCheckpoint.Save(original, ClipTokenizer.Load(TinyClip.BpeGz), temp);
-        using var reloaded = HfClipCheckpoint.Load(temp);
+        using var reloaded = SaveAsHfAndReload(original, ClipTokenizer.Load(TinyClip.BpeGz));
 
         var (image0, text0) = Features(original);
         var (image1, text1) = Features(reloaded);
@@ -54,8 +60,7 @@ public sealed class CheckpointFormatTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var model = OpenClipCheckpoint.Load(TinyClip.OpenAiWeights);
-        HfClipCheckpoint.Save(model, ClipTokenizer.Load(TinyClip.HfDirectory), temp);
-        using var fromHf = HfClipCheckpoint.Load(temp);
+        using var fromHf = SaveAsHfAndReload(model, ClipTokenizer.Load(TinyClip.HfDirectory));
         var roundTrip = Path.Combine(temp, "round_trip.safetensors");
         OpenClipCheckpoint.Save(fromHf, roundTrip);
 
