@@ -73,12 +73,7 @@ public sealed class TpcCmaObjective
     private ObjectiveParts M2Mix(Tensor x, Tensor y, Tensor scale, Tensor clip)
     {
         var mix = M2MixLoss.Compute(x, y, scale, M2MixLoss.DrawLambda());
-        var a = Pull(clip, x, y);
-        var b = Pull(mix, x, y);
-        var w = full_like(b, options.M2MixWeight);
-        var total = clip + options.M2MixWeight * mix;
-        var pairwise = CmaLoss.Compute(x.detach(), y.detach(), options.LambdaDist, options.LambdaCov);   // logged only
-        return new ObjectiveParts(total, clip, pairwise.Centroid, pairwise.Distribution, pairwise.Covariance, mix, a, b, w);
+        return PeerParts(clip + options.M2MixWeight * mix, clip, mix, options.M2MixWeight, x, y);
     }
 
     // The CLIP-Refine baseline (docs/METHOD.md, "Peer methods"): L_HyCD + rafa_weight L_RaFA, the references drawn
@@ -88,11 +83,7 @@ public sealed class TpcCmaObjective
     {
         var references = ClipRefineLoss.DrawReferences(x);
         var (total, _, rafa) = ClipRefineLoss.Compute(x, y, scale, teacher, references, options.ClipRefineAlpha, options.ClipRefineRafaWeight);
-        var a = Pull(clip, x, y);
-        var b = Pull(rafa, x, y);
-        var w = full_like(b, options.ClipRefineRafaWeight);
-        var pairwise = CmaLoss.Compute(x.detach(), y.detach(), options.LambdaDist, options.LambdaCov);   // logged only
-        return new ObjectiveParts(total, clip, pairwise.Centroid, pairwise.Distribution, pairwise.Covariance, rafa, a, b, w);
+        return PeerParts(total, clip, rafa, options.ClipRefineRafaWeight, x, y);
     }
 
     // The AlignCLIP baseline (docs/METHOD.md, "Peer methods"): L_clip + weight L_IMSep, the caption distances D from the
@@ -101,12 +92,7 @@ public sealed class TpcCmaObjective
     private ObjectiveParts AlignClip(Tensor x, Tensor y, Tensor scale, Tensor clip, TeacherView teacher)
     {
         var separation = AlignClipLoss.Separation(x, y, scale, AlignClipLoss.SemanticDistances(teacher.TextFeatures));
-        var a = Pull(clip, x, y);
-        var b = Pull(separation, x, y);
-        var w = full_like(b, options.AlignClipWeight);
-        var total = clip + options.AlignClipWeight * separation;
-        var pairwise = CmaLoss.Compute(x.detach(), y.detach(), options.LambdaDist, options.LambdaCov);   // logged only
-        return new ObjectiveParts(total, clip, pairwise.Centroid, pairwise.Distribution, pairwise.Covariance, separation, a, b, w);
+        return PeerParts(clip + options.AlignClipWeight * separation, clip, separation, options.AlignClipWeight, x, y);
     }
 
     // L_cma of the chosen variant (docs/METHOD.md, "CMA variants"). The default (pairwise) keeps exactly the
@@ -127,6 +113,17 @@ public sealed class TpcCmaObjective
     }
 
     // ||dL/d(x,y)||: the norm of the gradient with respect to both embedding matrices taken together.
+    // What the peer methods report alike: their own term in the cma slot, measured like L_cma (a from CLIP's loss, b
+    // from the term, w the fixed weight), and the pairwise L_cma's parts, logged only.
+    private ObjectiveParts PeerParts(Tensor total, Tensor clip, Tensor term, double weight, Tensor x, Tensor y)
+    {
+        var a = Pull(clip, x, y);
+        var b = Pull(term, x, y);
+        var w = full_like(b, weight);
+        var pairwise = CmaLoss.Compute(x.detach(), y.detach(), options.LambdaDist, options.LambdaCov);
+        return new ObjectiveParts(total, clip, pairwise.Centroid, pairwise.Distribution, pairwise.Covariance, term, a, b, w);
+    }
+
     private static Tensor Pull(Tensor loss, Tensor x, Tensor y)
     {
         var grads = autograd.grad([loss], [x, y], retain_graph: true);

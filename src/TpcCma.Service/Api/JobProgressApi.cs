@@ -3,9 +3,6 @@ using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
-using TpcCma.Service.Auth;
-using TpcCma.Service.Persistence;
 
 namespace TpcCma.Service.Api;
 

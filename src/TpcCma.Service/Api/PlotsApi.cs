@@ -1,9 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
-using TpcCma.Service.Auth;
-using TpcCma.Service.Persistence;
 using TpcCma.Service.Plots;
 
 namespace TpcCma.Service.Api;

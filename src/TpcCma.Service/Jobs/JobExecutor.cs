@@ -1,10 +1,5 @@
-using Microsoft.EntityFrameworkCore;
 using TpcCma.Model;
 using TpcCma.Runs;
-using TpcCma.Service.Hosting;
-using TpcCma.Service.Persistence;
-using TpcCma.Service.Storage;
-using TpcCma.Service.Telemetry;
 using TpcCma.Training;
 
 namespace TpcCma.Service.Jobs;

@@ -2,10 +2,6 @@ using TpcCma.Curriculum;
 using TpcCma.Diagnostics;
 using TpcCma.Evaluation;
 using TpcCma.Runs;
-using TpcCma.Service.Hosting;
-using TpcCma.Service.Persistence;
-using TpcCma.Service.Storage;
-using TpcCma.Service.Telemetry;
 using TpcCma.Training;
 
 namespace TpcCma.Service.Jobs;

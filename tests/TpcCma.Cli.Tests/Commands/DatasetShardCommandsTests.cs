@@ -1,8 +1,4 @@
 using System.Formats.Tar;
-using TpcCma.Cli;
-using TpcCma.Data.Sources;
-using TpcCma.Data;
-using static TpcCma.Cli.Tests.CliCapture;
 
 namespace TpcCma.Cli.Tests.Commands;
 

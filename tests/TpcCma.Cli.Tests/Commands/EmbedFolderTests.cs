@@ -1,8 +1,5 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using TpcCma.Checkpoints;
-using TpcCma.Cli;
-using TpcCma.Core.Tests;
 using SafetensorsFile = TpcCma.Core.Tests.Data.SafetensorsFile;
 
 namespace TpcCma.Cli.Tests.Commands;

@@ -1,8 +1,4 @@
 using System.Text.Json.Nodes;
-using TpcCma.Cli;
-using TpcCma.Core.Tests;
-using TpcCma.Data.Sources;
-using static TpcCma.Cli.Tests.CliCapture;
 
 namespace TpcCma.Cli.Tests.Commands;
 
@@ -14,17 +10,25 @@ public sealed class EvaluateCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(temp, recursive: true);
 
-    [Fact]
-    public async Task Evaluate_WritesAReportWithGapsAndTaskMetrics_ForTheHeldOutSplit()
+    /// <summary>
+    /// Runs <c>tpccma evaluate</c> (the tiny reference CLIP, five captioning steps, <paramref name="extra"/>) on 60 shapes
+    /// labelled by shape; asserts it succeeds and returns the report's one split (the held-out one) and the standard output.
+    /// </summary>
+    private async Task<(JsonNode Split, string Stdout)> EvaluateLabelledShapes(params string[] extra)
     {
         var data = Path.Combine(temp, "shapes");
         SyntheticShapes.Write(data, new SyntheticShapesOptions(Count: 60, Size: 32, Seed: 4, Label: ShapeLabel.Shape));
         var report = Path.Combine(temp, "report.json");
-        var (code, stdout, err) = await Run("evaluate", "--model", RefData.Path("clip-tiny", "hf"), "--dataset", data,
-            "--captioning-steps", "5", "--out", report);
-
+        var (code, stdout, err) = await Run(["evaluate", "--model", RefData.Path("clip-tiny", "hf"), "--dataset", data,
+            "--captioning-steps", "5", .. extra, "--out", report]);
         Assert.True(code == ExitCodes.Ok, err);
-        var split = JsonNode.Parse(File.ReadAllText(report))!.AsArray().Single()!;
+        return (JsonNode.Parse(File.ReadAllText(report))!.AsArray().Single()!, stdout);
+    }
+
+    [Fact]
+    public async Task Evaluate_WritesAReportWithGapsAndTaskMetrics_ForTheHeldOutSplit()
+    {
+        var (split, stdout) = await EvaluateLabelledShapes();
         Assert.Equal("test", split["split"]!.GetValue<string>());
         var gaps = split["gaps"]!;
         var (raw, centroid, distribution) = (gaps["raw"]!.GetValue<double>(), gaps["centroid"]!.GetValue<double>(), gaps["distribution"]!.GetValue<double>());
@@ -50,14 +54,7 @@ public sealed class EvaluateCommandTests : IDisposable
     [Fact]
     public async Task Evaluate_Centered_ReportsGapsBeforeRenormalisingAndEachDecoderSeed()
     {
-        var data = Path.Combine(temp, "shapes");
-        SyntheticShapes.Write(data, new SyntheticShapesOptions(Count: 60, Size: 32, Seed: 4, Label: ShapeLabel.Shape));
-        var report = Path.Combine(temp, "centered.json");
-        var (code, _, err) = await Run("evaluate", "--model", RefData.Path("clip-tiny", "hf"), "--dataset", data,
-            "--captioning-steps", "5", "--captioning-seeds", "2", "--centered", "--out", report);
-
-        Assert.True(code == ExitCodes.Ok, err);
-        var split = JsonNode.Parse(File.ReadAllText(report))!.AsArray().Single()!;
+        var (split, _) = await EvaluateLabelledShapes("--captioning-seeds", "2", "--centered");
         Assert.Equal(0, split["gaps"]!["centroid"]!.GetValue<double>(), 1e-9);
         var renormalised = split["renormalised_gaps"]!;
         Assert.True(renormalised["distribution"]!.GetValue<double>() > split["gaps"]!["distribution"]!.GetValue<double>());

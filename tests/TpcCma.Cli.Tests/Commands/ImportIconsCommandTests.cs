@@ -1,7 +1,4 @@
-using TpcCma.Cli;
 using TpcCma.Core.Tests.Data;
-using TpcCma.Data;
-using static TpcCma.Cli.Tests.CliCapture;
 
 namespace TpcCma.Cli.Tests.Commands;
 
@@ -24,6 +21,14 @@ public sealed class ImportIconsCommandTests : IDisposable
         Assert.Equal(["arrow left", "cat", "heart", "home"], ImageTextDataset.Open(output).ClassNames);
     }
 
+    /// <summary>Runs <c>datasets import-icons</c> from the cached package with <paramref name="arguments"/>; asserts the exit code and that the error names <paramref name="named"/>.</summary>
+    private static async Task AssertImportRefused(string cache, string output, int exitCode, string named, params string[] arguments)
+    {
+        var (code, _, err) = await Run(["datasets", "import-icons", "--out", output, "--cache", cache, .. arguments]);
+        Assert.Equal(exitCode, code);
+        Assert.Contains(named, err);
+    }
+
     [Fact]
     public async Task ImportIcons_BadInput_NamedErrorsAndExitCodes()
     {
@@ -31,21 +36,10 @@ public sealed class ImportIconsCommandTests : IDisposable
         IconFixture.WritePackage(cache);
         var output = Path.Combine(temp, "icons");
 
-        var licence = await Run("datasets", "import-icons", "--out", output, "--cache", cache, "--sets", "alpha,copyleft");
-        Assert.Equal(ExitCodes.Failed, licence.Code);
-        Assert.Contains("'copyleft' has licence 'GPL-3.0'", licence.Err);
-
-        var empty = await Run("datasets", "import-icons", "--out", output, "--cache", cache, "--min-sets", "50");
-        Assert.Equal(ExitCodes.Failed, empty.Code);
-        Assert.Contains("selection is empty", empty.Err);
+        await AssertImportRefused(cache, output, ExitCodes.Failed, "'copyleft' has licence 'GPL-3.0'", "--sets", "alpha,copyleft");
+        await AssertImportRefused(cache, output, ExitCodes.Failed, "selection is empty", "--min-sets", "50");
         Assert.False(Directory.Exists(output));
-
-        var size = await Run("datasets", "import-icons", "--out", output, "--cache", cache, "--size", "4");
-        Assert.Equal(ExitCodes.InvalidRequest, size.Code);
-        Assert.Contains("size", size.Err);
-
-        var typo = await Run("datasets", "import-icons", "--out", output, "--cache", cache, "--class", "5");
-        Assert.Equal(ExitCodes.InvalidRequest, typo.Code);
-        Assert.Contains("--class", typo.Err);
+        await AssertImportRefused(cache, output, ExitCodes.InvalidRequest, "size", "--size", "4");
+        await AssertImportRefused(cache, output, ExitCodes.InvalidRequest, "--class", "--class", "5");
     }
 }

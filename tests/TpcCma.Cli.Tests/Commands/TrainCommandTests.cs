@@ -1,7 +1,4 @@
-using TpcCma.Checkpoints;
-using TpcCma.Cli;
 using TpcCma.Core.Tests.Training;
-using static TpcCma.Cli.Tests.CliCapture;
 
 namespace TpcCma.Cli.Tests.Commands;
 
@@ -20,12 +17,18 @@ public sealed class TrainCommandTests : IDisposable
         return path;
     }
 
+    /// <summary>Runs <c>tpccma train</c> on a spec written from <paramref name="json"/>, asserts it is refused as an invalid request, and returns its error output.</summary>
+    private async Task<string> TrainRefused(string name, string json)
+    {
+        var (code, _, err) = await Run("train", "--spec", Write(name, json), "--out", Path.Combine(temp, "out"));
+        Assert.Equal(ExitCodes.InvalidRequest, code);
+        return err;
+    }
+
     [Fact]
     public async Task Train_ExitsWithInvalidRequest_NamingEveryBadField()
     {
-        var spec = Write("bad.json", """{"alpha_target": 1.5, "lr": -1, "dataset": "synthetic:16"}""");
-        var (code, _, err) = await Run("train", "--spec", spec, "--out", Path.Combine(temp, "out"));
-        Assert.Equal(ExitCodes.InvalidRequest, code);
+        var err = await TrainRefused("bad.json", """{"alpha_target": 1.5, "lr": -1, "dataset": "synthetic:16"}""");
         Assert.Contains("alpha_target: must be < 1", err);
         Assert.Contains("lr: must be > 0", err);
     }
@@ -37,9 +40,7 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("""{"kind": "pretrain", "method": "align_clip", "align_clip_weight": -1, "dataset": "synthetic:16"}""", "method: align_clip fine-tunes", "align_clip_weight: must be >= 0")]
     public async Task Train_ExitsWithInvalidRequest_NamingABadMethodField(string json, string first, string second)
     {
-        var spec = Write("method.json", json);
-        var (code, _, err) = await Run("train", "--spec", spec, "--out", Path.Combine(temp, "out"));
-        Assert.Equal(ExitCodes.InvalidRequest, code);
+        var err = await TrainRefused("method.json", json);
         Assert.Contains(first, err);
         Assert.Contains(second, err);
     }
@@ -47,9 +48,7 @@ public sealed class TrainCommandTests : IDisposable
     [Fact]
     public async Task Train_ExitsWithInvalidRequest_OnUnknownPrecision_NamingTheField()
     {
-        var spec = Write("fp16.json", """{"precision": "fp16", "dataset": "synthetic:16"}""");
-        var (code, _, err) = await Run("train", "--spec", spec, "--out", Path.Combine(temp, "out"));
-        Assert.Equal(ExitCodes.InvalidRequest, code);
+        var err = await TrainRefused("fp16.json", """{"precision": "fp16", "dataset": "synthetic:16"}""");
         Assert.Contains("precision", err);
         Assert.False(Directory.Exists(Path.Combine(temp, "out", "checkpoints")));
     }
@@ -57,9 +56,7 @@ public sealed class TrainCommandTests : IDisposable
     [Fact]
     public async Task Train_ExitsWithInvalidRequest_OnUnknownSpecField()
     {
-        var spec = Write("typo.json", """{"alpha_targt": 0.5}""");
-        var (code, _, err) = await Run("train", "--spec", spec, "--out", Path.Combine(temp, "out"));
-        Assert.Equal(ExitCodes.InvalidRequest, code);
+        var err = await TrainRefused("typo.json", """{"alpha_targt": 0.5}""");
         Assert.Contains("alpha_targt", err);
     }
 

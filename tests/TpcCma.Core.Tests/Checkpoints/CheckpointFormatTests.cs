@@ -1,10 +1,4 @@
 using System.Text.Json.Nodes;
-using TorchSharp;
-using TpcCma.Checkpoints;
-using TpcCma.Core.Tests.Model;
-using TpcCma.Model;
-using TpcCma.Tokenization;
-using static TorchSharp.torch;
 
 namespace TpcCma.Core.Tests.Checkpoints;
 
@@ -38,13 +32,19 @@ public sealed class CheckpointFormatTests : IDisposable
         TinyClip.AssertClose(golden["text_features"], text, 1e-5, "text_features");
     }
 
+    /// <summary>Writes <paramref name="model"/> as a Hugging Face folder (in this test's temporary folder) and loads it back.</summary>
+    private ClipModel SaveAsHfAndReload(ClipModel model, ClipTokenizer tokenizer)
+    {
+        HfClipCheckpoint.Save(model, tokenizer, temp);
+        return HfClipCheckpoint.Load(temp);
+    }
+
     [Fact]
     public void ExportHfThenImport_GivesIdenticalEmbeddings_OpenAiWeights()
     {
         using var scope = NewDisposeScope();
         using var original = OpenClipCheckpoint.Load(TinyClip.OpenAiWeights);
-        HfClipCheckpoint.Save(original, ClipTokenizer.Load(TinyClip.BpeGz), temp);
-        using var reloaded = HfClipCheckpoint.Load(temp);
+        using var reloaded = SaveAsHfAndReload(original, ClipTokenizer.Load(TinyClip.BpeGz));
 
         var (image0, text0) = Features(original);
         var (image1, text1) = Features(reloaded);
@@ -60,8 +60,7 @@ public sealed class CheckpointFormatTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var model = OpenClipCheckpoint.Load(TinyClip.OpenAiWeights);
-        HfClipCheckpoint.Save(model, ClipTokenizer.Load(TinyClip.HfDirectory), temp);
-        using var fromHf = HfClipCheckpoint.Load(temp);
+        using var fromHf = SaveAsHfAndReload(model, ClipTokenizer.Load(TinyClip.HfDirectory));
         var roundTrip = Path.Combine(temp, "round_trip.safetensors");
         OpenClipCheckpoint.Save(fromHf, roundTrip);
 
@@ -111,13 +110,9 @@ public sealed class CheckpointFormatTests : IDisposable
         using var scope = NewDisposeScope();
         foreach (var name in new[] { "config.json", "preprocessor_config.json" })
             File.Copy(Path.Combine(TinyClip.HfDirectory, name), Path.Combine(temp, name));
-        using (var file = Safetensors.Read(Path.Combine(TinyClip.HfDirectory, "model.safetensors")))
-        {
-            var damaged = file.Tensors.Where(kv => kv.Key != "text_model.final_layer_norm.bias").ToDictionary();
-            damaged["vision_model.encoder.layers.0.self_attn.k_proj.weight"] = zeros(128, 64);
-            damaged["text_model.extra.weight"] = zeros(2);
-            Safetensors.Write(Path.Combine(temp, "model.safetensors"), damaged);
-        }
+        WriteDamagedCopy(Path.Combine(TinyClip.HfDirectory, "model.safetensors"), Path.Combine(temp, "model.safetensors"), keepMetadata: false,
+            dropped: "text_model.final_layer_norm.bias", reshaped: ("vision_model.encoder.layers.0.self_attn.k_proj.weight", [128, 64]),
+            added: "text_model.extra.weight");
 
         var ex = Assert.Throws<InvalidDataException>(() => HfClipCheckpoint.Load(temp));
 
@@ -126,18 +121,23 @@ public sealed class CheckpointFormatTests : IDisposable
         Assert.Contains("vision_model.encoder.layers.0.self_attn.k_proj.weight (file [128, 64], expected [128, 128])", ex.Message);
     }
 
+    /// <summary>Copies a checkpoint with three faults at once, which a loader must report together: a key dropped, a tensor of the wrong shape, a key added.</summary>
+    private static void WriteDamagedCopy(string source, string target, bool keepMetadata, string dropped, (string Key, long[] Shape) reshaped, string added)
+    {
+        using var file = Safetensors.Read(source);
+        var damaged = file.Tensors.Where(kv => kv.Key != dropped).ToDictionary();
+        damaged[reshaped.Key] = zeros(reshaped.Shape);
+        damaged[added] = zeros(2);
+        Safetensors.Write(target, damaged, keepMetadata ? file.Metadata : null);
+    }
+
     [Fact]
     public void LoadOpenClip_ListsEveryBadKeyInOneError_DamagedWeights()
     {
         using var scope = NewDisposeScope();
         var path = Path.Combine(temp, "bad.safetensors");
-        using (var file = Safetensors.Read(TinyClip.OpenAiWeights))
-        {
-            var damaged = file.Tensors.Where(kv => kv.Key != "ln_final.bias").ToDictionary();
-            damaged["visual.proj"] = zeros(128, 16);
-            damaged["visual.attn_pool.weight"] = zeros(2);
-            Safetensors.Write(path, damaged, file.Metadata);
-        }
+        WriteDamagedCopy(TinyClip.OpenAiWeights, path, keepMetadata: true,
+            dropped: "ln_final.bias", reshaped: ("visual.proj", [128, 16]), added: "visual.attn_pool.weight");
 
         var ex = Assert.Throws<InvalidDataException>(() => OpenClipCheckpoint.Load(path));
 

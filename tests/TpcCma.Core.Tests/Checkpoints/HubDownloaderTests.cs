@@ -1,10 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
-using System.Security.Cryptography;
-using TpcCma.Checkpoints;
-using TpcCma.Core.Tests.Model;
-
 namespace TpcCma.Core.Tests.Checkpoints;
 
 /// <summary>The hub client against a real HTTP server on 127.0.0.1 serving the reference HF folder.</summary>

@@ -1,10 +1,3 @@
-using TorchSharp;
-using TpcCma.Checkpoints;
-using TpcCma.Core.Tests.Model;
-using TpcCma.Model;
-using TpcCma.Tokenization;
-using static TorchSharp.torch;
-
 namespace TpcCma.Core.Tests.Checkpoints;
 
 public sealed class ModelLoaderTests : IDisposable

@@ -1,7 +1,3 @@
-using TorchSharp;
-using TpcCma.Checkpoints;
-using static TorchSharp.torch;
-
 namespace TpcCma.Core.Tests.Checkpoints;
 
 public class SafetensorsTests

@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using TpcCma.Checkpoints;
-using TpcCma.Core.Tests.Model;
 
 namespace TpcCma.Core.Tests.Checkpoints;
 

@@ -1,5 +1,4 @@
-using TpcCma.Data;
-using static TorchSharp.torch;
+using static TpcCma.Core.Tests.Data.BatchSnapshots;
 
 namespace TpcCma.Core.Tests.Data;
 
@@ -25,24 +24,6 @@ public sealed class ImageTextLoaderTests : IDisposable
 
     private ImageTextLoader Loader(int seed = 7, int batch = 3, string? cache = null, bool memory = false, Augmentation? augment = null, int workers = 2) =>
         new(dataset, processor, new LoaderOptions(batch, seed, Workers: workers, CacheDirectory: cache, CacheInMemory: memory, Augmentation: augment));
-
-    /// <summary>A batch's contents as plain values, so batches can be compared after their tensors are disposed.</summary>
-    private static (string Ids, string Captions, string Labels, float[] Pixels) Snapshot(ImageTextBatch batch)
-    {
-        using (batch)
-            return (string.Join(",", batch.Ids), string.Join("|", batch.Captions), string.Join(",", batch.Labels), batch.Pixels.data<float>().ToArray());
-    }
-
-    private static void AssertSame(IReadOnlyList<(string Ids, string Captions, string Labels, float[] Pixels)> expected,
-        IReadOnlyList<(string Ids, string Captions, string Labels, float[] Pixels)> actual)
-    {
-        Assert.Equal(expected.Count, actual.Count);
-        for (var i = 0; i < expected.Count; i++)
-        {
-            Assert.Equal((expected[i].Ids, expected[i].Captions, expected[i].Labels), (actual[i].Ids, actual[i].Captions, actual[i].Labels));
-            Assert.Equal(expected[i].Pixels, actual[i].Pixels);
-        }
-    }
 
     [Fact]
     public void ReadEpoch_SameSeed_GivesSameBatches()

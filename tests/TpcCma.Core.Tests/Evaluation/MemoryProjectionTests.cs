@@ -1,5 +1,4 @@
 using TpcCma.Evaluation.Captioning;
-using static TorchSharp.torch;
 
 namespace TpcCma.Core.Tests.Evaluation;
 

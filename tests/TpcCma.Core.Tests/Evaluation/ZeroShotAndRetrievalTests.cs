@@ -1,5 +1,4 @@
 using TpcCma.Evaluation;
-using static TorchSharp.torch;
 
 namespace TpcCma.Core.Tests.Evaluation;
 

@@ -16,15 +16,31 @@ public class ClipModelParityTests(ITestOutputHelper output)
         TinyClip.AssertClose(expected, actual, atol, what);
     }
 
+    /// <summary>What each parity check starts from: the OpenAI weights in eval mode, the reference images and golden outputs, no gradients.</summary>
+    private sealed class OpenAiReference : IDisposable
+    {
+        public ClipModel Model { get; } = OpenClipCheckpoint.Load(TinyClip.OpenAiWeights);
+        public SafetensorsFile Images { get; } = Safetensors.Read(TinyClip.Images);
+        public SafetensorsFile Golden { get; } = Safetensors.Read(TinyClip.Golden);
+        private readonly IDisposable noGrad = no_grad();
+
+        public OpenAiReference() => Model.eval();
+
+        public void Dispose()
+        {
+            noGrad.Dispose();
+            Golden.Dispose();
+            Images.Dispose();
+            Model.Dispose();
+        }
+    }
+
     [Fact]
     public void EncodeImageAndText_MatchGoldenFeaturesAndLogits_OpenAiWeights()
     {
         using var scope = NewDisposeScope();
-        using var model = OpenClipCheckpoint.Load(TinyClip.OpenAiWeights);
-        model.eval();
-        using var images = Safetensors.Read(TinyClip.Images);
-        using var golden = Safetensors.Read(TinyClip.Golden);
-        using var _ = no_grad();
+        using var reference = new OpenAiReference();
+        var (model, images, golden) = (reference.Model, reference.Images, reference.Golden);
 
         var imageFeatures = model.encode_image(images["pixel_values"]);
         var textFeatures = model.encode_text(golden["input_ids"]);
@@ -44,11 +60,8 @@ public class ClipModelParityTests(ITestOutputHelper output)
     public void Intermediates_MatchGoldenActivations_OpenAiWeights()
     {
         using var scope = NewDisposeScope();
-        using var model = OpenClipCheckpoint.Load(TinyClip.OpenAiWeights);
-        model.eval();
-        using var images = Safetensors.Read(TinyClip.Images);
-        using var golden = Safetensors.Read(TinyClip.Golden);
-        using var _ = no_grad();
+        using var reference = new OpenAiReference();
+        var (model, images, golden) = (reference.Model, reference.Images, reference.Golden);
         var seen = new Dictionary<string, Tensor>();
         // The observers run inside the model's own dispose scopes: keep copies in this test's scope.
         model.Visual.forward(images["pixel_values"], (name, t) => seen["vision_" + name] = t.clone().MoveToOtherDisposeScope(scope));

@@ -1,13 +1,6 @@
-using TpcCma.Checkpoints;
 using TpcCma.Core.Tests.Training;
-using TpcCma.Data.Shards;
-using TpcCma.Data.Sources;
 using TpcCma.Evaluation;
-using TpcCma.Model;
-using TpcCma.Tokenization;
-using TorchSharp;
 using TpcCma.Runs;
-using TpcCma.Training;
 
 namespace TpcCma.Core.Tests.Runs;
 

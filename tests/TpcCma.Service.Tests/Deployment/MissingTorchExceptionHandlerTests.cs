@@ -1,8 +1,6 @@
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using TpcCma.Service.Hosting;
 
 namespace TpcCma.Service.Tests.Deployment;
 

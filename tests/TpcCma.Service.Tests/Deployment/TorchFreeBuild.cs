@@ -136,23 +136,7 @@ public sealed class TorchFreeProcess : IAsyncDisposable
         lock (output) output.AppendLine(line);
     }
 
-    private async Task WaitHealthyAsync(TimeSpan timeout)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process.HasExited) throw new InvalidOperationException($"service exited with {process.ExitCode}:\n{Output}");
-            try
-            {
-                if ((await http.GetAsync(BaseUrl + "/healthz")).StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"service not healthy after {timeout}:\n{Output}");
-    }
+    private Task WaitHealthyAsync(TimeSpan timeout) => HealthProbe.WaitHealthyAsync(process, BaseUrl, () => Output, timeout);
 
     /// <returns>Whether the process exited within <paramref name="timeout"/>.</returns>
     public async Task<bool> WaitForExitAsync(TimeSpan timeout)

@@ -50,23 +50,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         lock (output) output.AppendLine(line);
     }
 
-    private async Task WaitHealthyAsync(TimeSpan timeout)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process.HasExited) throw new InvalidOperationException($"service exited with {process.ExitCode}:\n{Output}");
-            try
-            {
-                if ((await http.GetAsync(BaseUrl + "/healthz")).StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"service not healthy after {timeout}:\n{Output}");
-    }
+    private Task WaitHealthyAsync(TimeSpan timeout) => HealthProbe.WaitHealthyAsync(process, BaseUrl, () => Output, timeout);
 
     public int Port => new Uri(BaseUrl).Port;
     public int ExitCode => process.ExitCode;

@@ -1,8 +1,5 @@
-using System.Net.Http.Headers;
-using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using TpcCma.Service.Hosting;
 
 namespace TpcCma.Service.Tests.Infrastructure;
 

@@ -1,8 +1,5 @@
-using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json.Nodes;
-using TpcCma.Cli.CommandLine;
 
 namespace TpcCma.Cli.Commands.Client;
 

@@ -1,7 +1,3 @@
-using System.CommandLine;
-using System.Text.Json.Nodes;
-using TpcCma.Cli.CommandLine;
-
 namespace TpcCma.Cli.Commands.Client;
 
 /// <summary><c>tpccma jobs ...</c>: submit a job (and wait for it), inspect, list, cancel, read its events and curves.</summary>

@@ -1,7 +1,4 @@
-using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json.Nodes;
-using TpcCma.Cli.CommandLine;
 
 namespace TpcCma.Cli.Commands.Client;
 

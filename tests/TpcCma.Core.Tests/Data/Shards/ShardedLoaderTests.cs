@@ -1,5 +1,4 @@
-using TpcCma.Data;
-using TpcCma.Data.Shards;
+using static TpcCma.Core.Tests.Data.BatchSnapshots;
 
 namespace TpcCma.Core.Tests.Data.Shards;
 
@@ -21,23 +20,6 @@ public sealed class ShardedLoaderTests : IDisposable
         ValidationPolicy policy = ValidationPolicy.Fail, bool memory = false, long budget = LoaderOptions.DefaultMemoryCacheBytes) =>
         new(shards ?? set, processor, new LoaderOptions(batch, seed, DropLast: dropLast, Workers: workers, CacheInMemory: memory, MemoryCacheBytes: budget),
             new ShardLoaderOptions(buffer, Policy: policy));
-
-    private static (string Ids, string Captions, string Labels, float[] Pixels) Snapshot(ImageTextBatch batch)
-    {
-        using (batch)
-            return (string.Join(",", batch.Ids), string.Join("|", batch.Captions), string.Join(",", batch.Labels), batch.Pixels.data<float>().ToArray());
-    }
-
-    private static void AssertSame(IReadOnlyList<(string Ids, string Captions, string Labels, float[] Pixels)> expected,
-        IReadOnlyList<(string Ids, string Captions, string Labels, float[] Pixels)> actual)
-    {
-        Assert.Equal(expected.Count, actual.Count);
-        for (var i = 0; i < expected.Count; i++)
-        {
-            Assert.Equal((expected[i].Ids, expected[i].Captions, expected[i].Labels), (actual[i].Ids, actual[i].Captions, actual[i].Labels));
-            Assert.Equal(expected[i].Pixels, actual[i].Pixels);
-        }
-    }
 
     [Fact]
     public void ReadEpoch_ServesEveryUsableSampleOnce_WithLabelsAndPixels()

@@ -1,6 +1,3 @@
-using TpcCma.Data;
-using TpcCma.Data.Shards;
-
 namespace TpcCma.Core.Tests.Data.Shards;
 
 public sealed class WebDatasetReaderTests : IDisposable
