@@ -17,6 +17,9 @@ public sealed class ModelImportHandler(IDbContextFactory<TrainingDb> dbs, HubSet
     public string Kind => OperationKinds.ModelImport;
 
     /// <summary>What the request stores for the worker; <paramref name="modelId"/> is the id the model gets.</summary>
+    /// <param name="reference">The <c>hf:</c> reference, or the path relative to the data root.</param>
+    /// <param name="name">The model's name.</param>
+    /// <param name="modelId">The id the model gets.</param>
     /// <param name="source"><c>hf</c> for a hub reference, <c>import</c> for a path relative to the data root.</param>
     public static JsonObject Input(string reference, string name, Guid modelId, string source = "hf") =>
         new() { ["reference"] = reference, ["name"] = name, ["model_id"] = modelId.ToString(), ["source"] = source };
