@@ -8,6 +8,7 @@ public static class OperationsCommands
         ClientCommand.Create("operations wait", "Wait for an operation to end; exits with its outcome (0 succeeded, 1 failed with the reason, 3 cancelled, 4 timed out)",
             $"ID [--timeout SECONDS] {PollRetry.Usage}", Wait),
         ClientCommand.Create("operations get", "Show an operation: state, progress, message, result and problems", "ID", Get),
+        ClientCommand.Create("operations cancel", "Cancel a queued or running operation", "ID", Cancel),
     ];
 
     private static async Task<int> Wait(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
@@ -26,6 +27,15 @@ public static class OperationsCommands
         var id = ClientCommand.Positional(args, 0, "operation ID");
         ClientCommand.RejectUnknown(args);
         var operation = await client.GetAsync($"/v1/operations/{Uri.EscapeDataString(id)}", ct);
+        output.Document(operation, () => OperationWaiter.Print(output, operation));
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> Cancel(ServiceClient client, ClientOutput output, CliArgs args, CancellationToken ct)
+    {
+        var id = ClientCommand.Positional(args, 0, "operation ID");
+        ClientCommand.RejectUnknown(args);
+        var operation = await client.PostAsync($"/v1/operations/{Uri.EscapeDataString(id)}/cancel", null, ct);
         output.Document(operation, () => OperationWaiter.Print(output, operation));
         return ExitCodes.Ok;
     }
