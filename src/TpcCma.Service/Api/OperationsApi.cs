@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using TpcCma.Service.Auth;
+using TpcCma.Service.Operations;
 using TpcCma.Service.Persistence;
 
 namespace TpcCma.Service.Api;
@@ -23,6 +24,8 @@ public static class OperationsApi
             .WithDescription("Pages of `limit` (default 50, at most 500); when `has_more`, pass `next` as `?cursor=`. Filter with `kind` and `state`.");
         api.MapGet("/{id:guid}", Get).WithSummary("An operation: state, progress, message, result and the errors found")
             .WithDescription("Poll until `state` is succeeded, failed or cancelled (`tpccma operations wait ID` does).");
+        api.MapPost("/{id:guid}/cancel", Cancel).WithSummary("Cancel an operation")
+            .WithDescription("A queued or running operation is cancelled at once; its worker stops within about a second and stores nothing. An ended one answers 409.");
         return api;
     }
 
@@ -55,5 +58,18 @@ public static class OperationsApi
         if (after is not null) query = query.Where(o => o.CreatedAt < after.CreatedAt || (o.CreatedAt == after.CreatedAt && o.Id.CompareTo(after.Id) < 0));
         var rows = await query.OrderByDescending(o => o.CreatedAt).ThenByDescending(o => o.Id).Take(take + 1).ToListAsync(ct);
         return TypedResults.Ok(ListPaging.Page(rows, take, o => new ListPaging.Cursor(o.CreatedAt, o.Id), OperationResponse.From));
+    }
+
+    public static async Task<Results<Ok<OperationResponse>, NotFound<ProblemDetails>, ProblemHttpResult>> Cancel(
+        Guid id, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
+    {
+        var row = await db.Operations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == id, ct);
+        if (row is null || !user.CanSee(row.OwnerKeyId)) return JobsApi.NotFoundProblem("operation", id);
+        if (!await OperationStore.CancelAsync(db, id, ct))
+        {
+            var ended = await db.Operations.AsNoTracking().FirstAsync(o => o.Id == id, ct);
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Operation already ended", detail: $"operation {id} is {ended.State.Name()}");
+        }
+        return TypedResults.Ok(OperationResponse.From(await db.Operations.AsNoTracking().FirstAsync(o => o.Id == id, ct)));
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.EntityFrameworkCore;
 using TpcCma.Checkpoints;
 using TpcCma.Service.Hosting;
 using TpcCma.Service.Persistence;
@@ -10,9 +9,9 @@ namespace TpcCma.Service.Operations;
 /// <c>model-import</c>: downloads an <c>hf:</c> model into this node's hub cache (or finds a path under this node's data
 /// root), loads it once to refuse what a job could not load later, and registers it under the id the request reserved.
 /// Nothing is registered when it fails.
-/// Safe to repeat: the download resumes from the cache, and a model already registered is not registered twice.
+/// Safe to repeat: the download resumes from the cache, and the model is registered in the transaction that records the success.
 /// </summary>
-public sealed class ModelImportHandler(IDbContextFactory<TrainingDb> dbs, HubSettings hub, ServiceOptions options) : IOperationHandler
+public sealed class ModelImportHandler(HubSettings hub, ServiceOptions options) : IOperationHandler
 {
     public string Kind => OperationKinds.ModelImport;
 
@@ -28,10 +27,6 @@ public sealed class ModelImportHandler(IDbContextFactory<TrainingDb> dbs, HubSet
     {
         var reference = context.RequiredInput("reference");
         var modelId = Guid.Parse(context.RequiredInput("model_id"));
-        await using (var db = await dbs.CreateDbContextAsync(ct))
-        {
-            if (await db.Models.AnyAsync(m => m.Id == modelId, ct)) return Result(modelId);   // an earlier attempt registered it
-        }
         // Operations stored before imports of paths were handed to workers carry no source: they are hub imports.
         var source = context.Input["source"]?.GetValue<string>() ?? "hf";
         try
@@ -53,15 +48,12 @@ public sealed class ModelImportHandler(IDbContextFactory<TrainingDb> dbs, HubSet
             context.Problem("reference", "reference", ex.Message);
             throw new OperationFailedException($"importing {reference} failed: {ex.Message}", ex);
         }
-        await using (var db = await dbs.CreateDbContextAsync(ct))
+        var record = new ModelRecord
         {
-            db.Models.Add(new ModelRecord
-            {
-                Id = modelId, OwnerKeyId = context.OwnerKeyId, Name = context.RequiredInput("name"), Source = source, Reference = reference,
-                CreatedAt = DateTimeOffset.UtcNow,
-            });
-            await db.SaveChangesAsync(ct);
-        }
+            Id = modelId, OwnerKeyId = context.OwnerKeyId, Name = context.RequiredInput("name"), Source = source, Reference = reference,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        context.StoreOnSuccess(db => db.Models.Add(record));   // registered with the success, or not at all
         context.Report(1, $"imported {reference}");
         return Result(modelId);
     }

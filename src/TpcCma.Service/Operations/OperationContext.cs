@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using TpcCma.Service.Persistence;
 
 namespace TpcCma.Service.Operations;
 
@@ -12,6 +13,7 @@ public sealed class OperationContext(Guid operationId, Guid? ownerKeyId, JsonObj
     private readonly Lock gate = new();
     private double progress;
     private string? message;
+    private readonly List<Action<TrainingDb>> stores = [];
 
     public Guid OperationId { get; } = operationId;
     public Guid? OwnerKeyId { get; } = ownerKeyId;
@@ -30,6 +32,20 @@ public sealed class OperationContext(Guid operationId, Guid? ownerKeyId, JsonObj
 
     /// <summary>A problem found at <paramref name="location"/>; counted by <paramref name="kind"/>.</summary>
     public void Problem(string kind, string location, string text) => Problems.Add(kind, location, text);
+
+    /// <summary>
+    /// Rows to store when the operation succeeds (e.g. the model an import registers), in the same transaction that
+    /// records the success: an operation cancelled or taken from this worker meanwhile stores nothing.
+    /// </summary>
+    public void StoreOnSuccess(Action<TrainingDb> store)
+    {
+        lock (gate) stores.Add(store);
+    }
+
+    internal IReadOnlyList<Action<TrainingDb>> Stores
+    {
+        get { lock (gate) return [.. stores]; }
+    }
 
     /// <summary>The string input <paramref name="name"/>, or a failure naming it.</summary>
     public string RequiredInput(string name) =>

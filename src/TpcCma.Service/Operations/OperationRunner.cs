@@ -38,8 +38,8 @@ public sealed class OperationRunner(OperationStore store, IEnumerable<IOperation
             var result = await handler.RunAsync(context, work.Token);
             await StopAsync(work, pump);
             var (_, message) = context.Snapshot();
-            if (!await FinishAsync(() => store.SucceedAsync(id, node, result.ToJsonString(), problems.ToJson(), message ?? "succeeded", CancellationToken.None)))
-                log.LogWarning("Operation {OperationId} finished, but it was no longer this worker's to record", id);
+            if (!await FinishAsync(() => store.SucceedAsync(id, node, result.ToJsonString(), problems.ToJson(), message ?? "succeeded", context.Stores, CancellationToken.None)))
+                log.LogWarning("Operation {OperationId} finished, but it was no longer this worker's (cancelled, or handed to another): nothing stored", id);
             else log.LogInformation("Operation {OperationId} succeeded", id);
         }
         catch (OperationCanceledException) when (work.IsCancellationRequested)

@@ -49,11 +49,18 @@ public sealed class OperationStore(IDbContextFactory<TrainingDb> dbs)
             .SetProperty(o => o.Errors, o => errors ?? o.Errors), ct) == 1;
     }
 
-    public async Task<bool> SucceedAsync(Guid id, string node, string result, string? errors, string message, CancellationToken ct)
+    /// <summary>
+    /// Records the success and stores the handler's rows (<paramref name="stores"/>) in one transaction: the conditional
+    /// update locks the row, so a cancel arriving meanwhile waits and then finds it ended; one that came first leaves
+    /// nothing to update, and nothing is stored.
+    /// </summary>
+    public async Task<bool> SucceedAsync(Guid id, string node, string result, string? errors, string message,
+        IReadOnlyList<Action<TrainingDb>> stores, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow;
         await using var db = await dbs.CreateDbContextAsync(ct);
-        return await Held(db, id, node).ExecuteUpdateAsync(s => s
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var held = await Held(db, id, node).ExecuteUpdateAsync(s => s
             .SetProperty(o => o.State, OperationState.Succeeded)
             .SetProperty(o => o.Progress, 1.0)
             .SetProperty(o => o.Result, result)
@@ -61,6 +68,23 @@ public sealed class OperationStore(IDbContextFactory<TrainingDb> dbs)
             .SetProperty(o => o.Message, message)
             .SetProperty(o => o.FinishedAt, (DateTimeOffset?)now)
             .SetProperty(o => o.Node, (string?)null), ct) == 1;
+        if (!held) return false;
+        foreach (var store in stores) store(db);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>Cancels a queued or running operation; false when it has ended. Its worker notices at its next heartbeat.</summary>
+    public static async Task<bool> CancelAsync(TrainingDb db, Guid id, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return await db.Operations.Where(o => o.Id == id && (o.State == OperationState.Queued || o.State == OperationState.Running))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(o => o.State, OperationState.Cancelled)
+                .SetProperty(o => o.Message, "cancelled")
+                .SetProperty(o => o.FinishedAt, (DateTimeOffset?)now)
+                .SetProperty(o => o.Node, (string?)null), ct) == 1;
     }
 
     public async Task<bool> FailAsync(Guid id, string node, string reason, string? errors, CancellationToken ct)

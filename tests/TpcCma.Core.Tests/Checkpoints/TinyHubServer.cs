@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using TpcCma.Core.Tests.Model;   // explicit: the file is also compiled into the service tests, without this project's global usings
 
 namespace TpcCma.Core.Tests.Checkpoints;
 

@@ -169,6 +169,63 @@ public sealed class OperationFrameworkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cancel_OfAQueuedOperation_EndsItAtOnce_AndASecondCancelIs409()
+    {
+        var (client, owner) = await UserAsync("canceller");
+        var (stranger, _) = await UserAsync("stranger");
+        var operation = await StartAsync("test-echo", owner, "x");
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.PostAsync($"/v1/operations/{operation.Id}/cancel", null)).StatusCode);
+
+        var cancel = await client.PostAsync($"/v1/operations/{operation.Id}/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        Assert.Equal("cancelled", (await ServiceStack.ReadJsonAsync(cancel))["state"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsync($"/v1/operations/{operation.Id}/cancel", null)).StatusCode);
+
+        // A late Hangfire delivery of it does nothing.
+        await Runner(new EchoHandler()).ExecuteAsync(operation.Id, CancellationToken.None);
+        Assert.Equal("cancelled", (await ServiceStack.ReadJsonAsync(await client.GetAsync($"/v1/operations/{operation.Id}")))["state"]!.GetValue<string>());
+    }
+
+    /// <summary>Ignores its token: finishes after it saw its operation cancelled, asking to store a model with the success.</summary>
+    private sealed class StubbornHandler(TaskCompletionSource started, Func<Task<bool>> cancelled, Guid modelId) : IOperationHandler
+    {
+        public string Kind => "test-stubborn";
+
+        public async Task<JsonObject> RunAsync(OperationContext context, CancellationToken ct)
+        {
+            started.TrySetResult();
+            while (!await cancelled()) await Task.Delay(100, CancellationToken.None);
+            context.StoreOnSuccess(db => db.Models.Add(new ModelRecord { Id = modelId, Name = "late", Source = "hf", Reference = "hf:x/y", CreatedAt = DateTimeOffset.UtcNow }));
+            return new JsonObject { ["model"] = modelId.ToString() };
+        }
+    }
+
+    [Fact]
+    public async Task Cancel_OfARunningOperation_StopsItsWorker_AndNothingItWouldStoreIsStored()
+    {
+        var (client, owner) = await UserAsync("cancel-running");
+        var operation = await StartAsync("test-stubborn", owner, "x");
+        var modelId = Guid.CreateVersion7();
+        var started = new TaskCompletionSource();
+        async Task<bool> Cancelled()
+        {
+            await using var db = await DbAsync();
+            return await db.Operations.AnyAsync(o => o.Id == operation.Id && o.State == OperationState.Cancelled);
+        }
+        var running = Runner(new StubbornHandler(started, Cancelled, modelId)).ExecuteAsync(operation.Id, CancellationToken.None);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync($"/v1/operations/{operation.Id}/cancel", null)).StatusCode);
+        await running.WaitAsync(TimeSpan.FromSeconds(30));   // the runner returns: the operation is no longer its to record
+
+        var cancelled = await ServiceStack.ReadJsonAsync(await client.GetAsync($"/v1/operations/{operation.Id}"));
+        Assert.Equal("cancelled", cancelled["state"]!.GetValue<string>());
+        Assert.Null(cancelled["result"]);
+        await using var check = await DbAsync();
+        Assert.False(await check.Models.AnyAsync(m => m.Id == modelId), "a cancelled operation stored its model");
+    }
+
+    [Fact]
     public async Task Reconciler_EnqueuesOperationsNobodyRuns_StoredButNeverEnqueued_OrWithASilentWorker()
     {
         var (_, owner) = await UserAsync("stranded");
