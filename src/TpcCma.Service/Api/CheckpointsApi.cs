@@ -2,14 +2,9 @@ using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
-using TpcCma.Service.Auth;
-using TpcCma.Service.Hosting;
 using TpcCma.Service.Jobs;
 using TpcCma.Service.Operations;
-using TpcCma.Service.Persistence;
-using TpcCma.Service.Storage;
 using TpcCma.Training;
 
 namespace TpcCma.Service.Api;

@@ -14,8 +14,8 @@ namespace TpcCma.Service.Api;
 /// <summary><c>/v1/models</c>: models jobs start from. Imported from the data root or a hub, a preset, or registered by a finished job.</summary>
 public static class ModelsApi
 {
-    /// <summary>Whether this process has TorchSharp's native libraries (the API image does not: docs/DEPLOY.md).</summary>
-    private static readonly Lazy<bool> TorchHere = new(() => NativeTorch.LoadProblem() is null);
+    /// <summary>Whether this build has TorchSharp's native libraries (the API image does not: docs/DEPLOY.md).</summary>
+    private static readonly Lazy<bool> TorchHere = new(NativeTorch.ShipsNativeGlue);
 
     /// <summary>
     /// <c>reference</c>: <c>hf:ORG/NAME[@REVISION]</c> (downloaded from the configured hub), <c>preset:NAME</c> (random

@@ -3,12 +3,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using TpcCma.Data;
 using TpcCma.Data.Shards;
-using TpcCma.Service.Auth;
-using TpcCma.Service.Hosting;
 using TpcCma.Service.Jobs;
 using TpcCma.Service.Operations;
-using TpcCma.Service.Persistence;
-using TpcCma.Service.Storage;
 
 namespace TpcCma.Service.Api;
 

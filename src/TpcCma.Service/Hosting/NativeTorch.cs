@@ -47,6 +47,19 @@ public static class NativeTorch
         return false;
     }
 
+    /// <summary>
+    /// Whether this build ships TorchSharp's native glue (<c>LibTorchSharp</c>), found by its file and never by loading
+    /// it: on a node without the glue, asking TorchSharp would still map any libtorch the system has installed into
+    /// the process. The glue sits beside the assembly in a publish and under <c>runtimes/RID/native</c> in a build.
+    /// </summary>
+    public static bool ShipsNativeGlue()
+    {
+        var name = OperatingSystem.IsWindows() ? "LibTorchSharp.dll" : OperatingSystem.IsMacOS() ? "libLibTorchSharp.dylib" : "libLibTorchSharp.so";
+        var root = AppContext.BaseDirectory;
+        return File.Exists(Path.Combine(root, name))
+            || File.Exists(Path.Combine(root, "runtimes", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "native", name));
+    }
+
     private static Exception Innermost(Exception ex)
     {
         while (ex.InnerException is not null) ex = ex.InnerException;

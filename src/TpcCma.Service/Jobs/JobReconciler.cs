@@ -1,8 +1,5 @@
 using Hangfire;
 using Hangfire.States;
-using Microsoft.EntityFrameworkCore;
-using TpcCma.Service.Hosting;
-using TpcCma.Service.Persistence;
 
 namespace TpcCma.Service.Jobs;
 
