@@ -149,19 +149,9 @@ public sealed class JobContractTests() : UserDeploymentTests(new UserDeployment(
         var api = await Stack.StartApiAsync();
         foreach (var (limit, count, more) in new[] { ("5", 5, true), ("50", 9, false) })
         {
-            // The client commands write to the console (tests in this assembly run one at a time).
             var output = new StringWriter();
             var errors = new StringWriter();
-            var (originalOut, originalError) = (Console.Out, Console.Error);
-            Console.SetOut(output);
-            Console.SetError(errors);
-            int code;
-            try { code = await CliApp.RunAsync(["jobs", "list", "--limit", limit, "--page-size", "2", "--output", "json", "--url", api.BaseUrl, "--key", Deployment.Key], output, errors); }
-            finally
-            {
-                Console.SetOut(originalOut);
-                Console.SetError(originalError);
-            }
+            var code = await CliApp.RunAsync(["jobs", "list", "--limit", limit, "--page-size", "2", "--output", "json", "--url", api.BaseUrl, "--key", Deployment.Key], output, errors);
             Assert.True(code == ExitCodes.Ok, errors.ToString());
             var list = JsonNode.Parse(output.ToString())!;
             Assert.Equal(allJobs.Take(count), list["data"]!.AsArray().Select(j => j!["id"]!.GetValue<string>()));

@@ -17,31 +17,27 @@ public sealed class ClientEndToEndTests : IClassFixture<LiveDeployment>, IDispos
 {
     private readonly LiveDeployment deployment;
     private readonly ITestOutputHelper log;
-    private readonly TextWriter originalOut = Console.Out, originalError = Console.Error;
     private readonly StringWriter captured = new();
+    private readonly TextWriter writer;
 
     public ClientEndToEndTests(LiveDeployment deployment, ITestOutputHelper log)
     {
         this.deployment = deployment;
         this.log = log;
-        // The commands print to the console; calls may overlap (a wait and a cancel), so the writer is synchronised.
-        var writer = TextWriter.Synchronized(captured);
-        Console.SetOut(writer);
-        Console.SetError(writer);
+        // The commands print to the writers they are given; calls may overlap (a wait and a cancel), so the writer is synchronised.
+        writer = TextWriter.Synchronized(captured);
         JobWaiter.PollInterval = TimeSpan.FromMilliseconds(250);
     }
 
     public void Dispose()
     {
-        Console.SetOut(originalOut);
-        Console.SetError(originalError);
         log.WriteLine(captured.ToString());
     }
 
     private string Output { get { lock (captured) return captured.ToString(); } }
 
     private Task<int> Tpccma(params string[] args) =>
-        CliApp.RunAsync([.. args, "--url", deployment.Api.BaseUrl, "--key", deployment.Key], Console.Out, Console.Error);
+        CliApp.RunAsync([.. args, "--url", deployment.Api.BaseUrl, "--key", deployment.Key], writer, writer);
 
     private string JobFile(string name, object spec)
     {

@@ -131,12 +131,9 @@ public sealed class ModelImportOperationTests : IAsyncLifetime
         var api = await stack.StartApiAsync(settings: HubSettings(hub.BaseUrl.ToString()));
         var key = await stack.CreateUserKeyAsync("cli");
         var captured = new StringWriter();
-        var (originalOut, originalError) = (Console.Out, Console.Error);
         var writer = TextWriter.Synchronized(captured);
-        Console.SetOut(writer);
-        Console.SetError(writer);
         JobWaiter.PollInterval = TimeSpan.FromMilliseconds(250);
-        Task<int> Tpccma(params string[] args) => CliApp.RunAsync([.. args, "--url", api.BaseUrl, "--key", key], Console.Out, Console.Error);
+        Task<int> Tpccma(params string[] args) => CliApp.RunAsync([.. args, "--url", api.BaseUrl, "--key", key], writer, writer);
         try
         {
             Assert.Equal(ExitCodes.Ok, await Tpccma("models", "import", "hf:tiny-org/clip-tiny", "--name", "cli-hub", "--timeout", "120"));
@@ -154,8 +151,6 @@ public sealed class ModelImportOperationTests : IAsyncLifetime
         }
         finally
         {
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
             output.WriteLine(captured.ToString());
         }
     }

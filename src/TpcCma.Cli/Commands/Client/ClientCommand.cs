@@ -37,7 +37,10 @@ public static class ClientCommand
     private static async Task<int> RunAsync(ParseResult args, Option<double> retryFor, Func<ServiceClient, ClientOutput, ParseResult, CancellationToken, Task<int>> run,
         CancellationToken ct)
     {
-        var output = new ClientOutput(args.GetValue(Output) == "json", Console.Out, Console.Error, !Console.IsOutputRedirected);
+        // The writers this invocation was given (the console for the tool; a caller's writers when it runs in-process).
+        var (stdout, stderr) = (args.InvocationConfiguration.Output, args.InvocationConfiguration.Error);
+        var interactive = stdout == Console.Out && !Console.IsOutputRedirected;
+        var output = new ClientOutput(args.GetValue(Output) == "json", stdout, stderr, interactive);
         var budget = new RetryBudget(TimeSpan.FromSeconds(args.GetValue(retryFor)), output.Errors);
         using var client = ServiceClient.Create(args.GetValue(Url), args.GetValue(Key), budget);
         try
