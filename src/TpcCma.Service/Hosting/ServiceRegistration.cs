@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using Hangfire;
 using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using TpcCma.Service.Api;
@@ -58,11 +59,12 @@ public static class ServiceRegistration
         services.AddRateLimiter(o => ConfigureRateLimits(o, config));
         services.AddTpcCmaTelemetry(options);
 
-        services.AddHangfire(cfg => cfg
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
+        // Hangfire keeps its storage and log provider in process-wide statics and gives a host whatever storage the
+        // static holds when the host first asks. Each host gets its own storage here, so that a process hosting the
+        // service more than once (the tests run several side by side) never enqueues into another host's database.
+        services.AddSingleton<JobStorage>(_ =>
+        {
+            var storageOptions = new PostgreSqlStorageOptions
             {
                 SchemaName = "hangfire",
                 PrepareSchemaIfNecessary = true,
@@ -72,7 +74,15 @@ public static class ServiceRegistration
                 // Sliding invisibility keeps a long training job from being fetched again while it still runs.
                 UseSlidingInvisibilityTimeout = true,
                 InvisibilityTimeout = TimeSpan.FromMinutes(hangfire.InvisibilityTimeoutMinutes),
-            }));
+            };
+            return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, storageOptions), storageOptions);
+        });
+        services.AddHangfire((provider, cfg) => cfg
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseLogProvider(new HostLogProvider(provider.GetRequiredService<ILoggerFactory>()))
+            .UseStorage(provider.GetRequiredService<JobStorage>()));
         services.AddTransient<TorchProbeJob>();
         services.AddTransient<TrainJob>();
         services.AddTransient<JobExecutor>();
