@@ -97,7 +97,7 @@ public static class DatasetsApi
 
     public static async Task<Results<Created<DatasetResponse>, ValidationProblem>> Create(
         CreateDatasetRequest request, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, DatasetSettings settings,
-        DatasetShardSources shardSources, OperationStarter operations, CancellationToken ct)
+        DatasetShardSources shardSources, OperationStarter operations, TimeProvider time, CancellationToken ct)
     {
         var id = Guid.CreateVersion7();
         var dataRoot = Path.GetFullPath(options.DataRoot);
@@ -107,7 +107,7 @@ public static class DatasetsApi
         if (request.Shards is { } shards)
         {
             return ShardDatasetRegistration.ListOf(shards) is { } list
-                ? await ShardDatasetRegistration.RegisterListAsync(list, request.Name, request.Policy, user, db, dataRoot, shardSources, operations, ct)
+                ? await ShardDatasetRegistration.RegisterListAsync(list, request.Name, request.Policy, user, db, dataRoot, shardSources, operations, time, ct)
                 : Invalid("shards", "must be a shard list or brace pattern (a string), or an array of them");
         }
         try
@@ -117,7 +117,7 @@ public static class DatasetsApi
                 location = DataRootPaths.Resolve(dataRoot, request.Path);
                 (source, name) = ("path", request.Name ?? Path.GetFileNameWithoutExtension(location));
                 if (ShardSet.IsShardSet(location))
-                    return await ShardDatasetRegistration.RegisterDescriptorAsync(location, name, request.Policy, user, db, dataRoot, shardSources, operations, ct);
+                    return await ShardDatasetRegistration.RegisterDescriptorAsync(location, name, request.Policy, user, db, dataRoot, shardSources, operations, time, ct);
             }
             else
             {
@@ -129,11 +129,11 @@ public static class DatasetsApi
         catch (ArgumentException ex) { return Invalid(request.Path is null ? "builtin" : "path", ex.Message); }
         catch (FileNotFoundException ex) { return Invalid("path", ex.Message); }
         catch (InvalidOperationException ex) { return Invalid("builtin", ex.Message); }
-        return await RegisterAsync(db, user, id, name, source, location, request.Policy, settings, ct);
+        return await RegisterAsync(db, user, id, name, source, location, request.Policy, settings, time, ct);
     }
 
     public static async Task<Results<Created<DatasetResponse>, ValidationProblem>> Upload(
-        HttpRequest http, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, DatasetSettings settings, CancellationToken ct,
+        HttpRequest http, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, DatasetSettings settings, TimeProvider time, CancellationToken ct,
         string? name = null, ValidationPolicy policy = ValidationPolicy.Fail, string filename = "dataset.tar")
     {
         if (!ArchiveExtractor.IsArchive(filename)) return Invalid("filename", "must end in .tar, .tar.gz, .tgz or .zip");
@@ -152,7 +152,7 @@ public static class DatasetsApi
             catch (InvalidDataException ex) { errors.Add(new DatasetError(Path.GetFileName(filename), DatasetErrorKind.UnsupportedFormat, ex.Message)); }
             File.Delete(archive);
             if (errors.Count > 0) return TypedResults.ValidationProblem(ErrorsByLocation(errors), title: "The dataset archive is invalid");
-            var result = await RegisterAsync(db, user, id, name ?? Path.GetFileNameWithoutExtension(filename), "upload", extracted, policy, settings, ct);
+            var result = await RegisterAsync(db, user, id, name ?? Path.GetFileNameWithoutExtension(filename), "upload", extracted, policy, settings, time, ct);
             stored = result.Result is Created<DatasetResponse>;
             return result;
         }
@@ -166,7 +166,7 @@ public static class DatasetsApi
     /// <summary>Opens the dataset with full checks, then stores it; nothing is stored when it is refused.</summary>
     private static async Task<Results<Created<DatasetResponse>, ValidationProblem>> RegisterAsync(
         TrainingDb db, ClaimsPrincipal user, Guid id, string name, string source, string location, ValidationPolicy policy,
-        DatasetSettings settings, CancellationToken ct)
+        DatasetSettings settings, TimeProvider time, CancellationToken ct)
     {
         ImageTextDataset dataset;
         try
@@ -187,7 +187,7 @@ public static class DatasetsApi
         var record = new DatasetRecord
         {
             Id = id, OwnerKeyId = user.KeyId(), Name = name, Source = source, Location = location, SampleCount = dataset.Samples.Count,
-            ClassCount = dataset.ClassNames.Count, Report = JsonSerializer.Serialize(report), CreatedAt = DateTimeOffset.UtcNow,
+            ClassCount = dataset.ClassNames.Count, Report = JsonSerializer.Serialize(report), CreatedAt = time.GetUtcNow(),
         };
         db.Datasets.Add(record);
         await db.SaveChangesAsync(ct);

@@ -63,7 +63,7 @@ public static class ModelsApi
     }
 
     public static async Task<Results<Created<ModelResponse>, Accepted<OperationResponse>, ValidationProblem>> Create(
-        CreateModelRequest request, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, HubSettings hub, OperationStarter operations, CancellationToken ct)
+        CreateModelRequest request, ClaimsPrincipal user, TrainingDb db, ServiceOptions options, HubSettings hub, OperationStarter operations, TimeProvider time, CancellationToken ct)
     {
         if (HubReference.IsHubReference(request.Reference))
         {
@@ -110,7 +110,7 @@ public static class ModelsApi
         var record = new ModelRecord
         {
             Id = Guid.CreateVersion7(), OwnerKeyId = user.KeyId(), Name = request.Name ?? request.Reference, Source = source,
-            Reference = reference, CreatedAt = DateTimeOffset.UtcNow,
+            Reference = reference, CreatedAt = time.GetUtcNow(),
         };
         db.Models.Add(record);
         await db.SaveChangesAsync(ct);

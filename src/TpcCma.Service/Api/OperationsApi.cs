@@ -61,11 +61,11 @@ public static class OperationsApi
     }
 
     public static async Task<Results<Ok<OperationResponse>, NotFound<ProblemDetails>, ProblemHttpResult>> Cancel(
-        Guid id, ClaimsPrincipal user, TrainingDb db, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, TrainingDb db, TimeProvider time, CancellationToken ct)
     {
         var row = await db.Operations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == id, ct);
         if (row is null || !user.CanSee(row.OwnerKeyId)) return JobsApi.NotFoundProblem("operation", id);
-        if (!await OperationStore.CancelAsync(db, id, ct))
+        if (!await OperationStore.CancelAsync(db, id, time.GetUtcNow(), ct))
         {
             var ended = await db.Operations.AsNoTracking().FirstAsync(o => o.Id == id, ct);
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Operation already ended", detail: $"operation {id} is {ended.State.Name()}");

@@ -34,7 +34,7 @@ public static class ShardDatasetRegistration
     /// <summary>A shard list given in the request: local patterns relative to the data root, or <c>s3://</c> URLs.</summary>
     public static async Task<Results<Created<DatasetsApi.DatasetResponse>, ValidationProblem>> RegisterListAsync(
         string list, string? name, ValidationPolicy policy, ClaimsPrincipal user, TrainingDb db, string dataRoot, DatasetShardSources sources,
-        OperationStarter operations, CancellationToken ct)
+        OperationStarter operations, TimeProvider time, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         IReadOnlyList<ShardRef> shards;
@@ -49,13 +49,13 @@ public static class ShardDatasetRegistration
         if (errors.Count > 0) return Refuse(errors);
         var stored = string.Join("::", ShardList.Parts(list).Select(p => p.Split is null ? p.Pattern : $"{p.Split}={p.Pattern}"));
         var set = new ShardSet(shards, sources: sources.Sources);
-        return await ProbeAndStoreAsync(set, name ?? DefaultName(shards), JobRuns.ShardDatasetSource, stored, policy, user, db, operations, ct);
+        return await ProbeAndStoreAsync(set, name ?? DefaultName(shards), JobRuns.ShardDatasetSource, stored, policy, user, db, operations, time, ct);
     }
 
     /// <summary>A <c>dataset.json</c> naming shards (or its folder), given as <c>path</c>: stored by its path like other folders.</summary>
     public static async Task<Results<Created<DatasetsApi.DatasetResponse>, ValidationProblem>> RegisterDescriptorAsync(
         string location, string name, ValidationPolicy policy, ClaimsPrincipal user, TrainingDb db, string dataRoot, DatasetShardSources sources,
-        OperationStarter operations, CancellationToken ct)
+        OperationStarter operations, TimeProvider time, CancellationToken ct)
     {
         ShardSet set;
         try { set = ShardSet.Open(location, sources.Sources); }
@@ -65,7 +65,7 @@ public static class ShardDatasetRegistration
             CheckPattern(remote.Location, dataRoot, sources, errors);
         CheckLocalShards(set.Shards, dataRoot, errors);
         if (errors.Count > 0) return Refuse(errors);
-        return await ProbeAndStoreAsync(set, name, "path", location, policy, user, db, operations, ct);
+        return await ProbeAndStoreAsync(set, name, "path", location, policy, user, db, operations, time, ct);
     }
 
     /// <summary>Checks one pattern of the list before it is expanded into shards.</summary>
@@ -109,7 +109,7 @@ public static class ShardDatasetRegistration
 
     private static async Task<Results<Created<DatasetsApi.DatasetResponse>, ValidationProblem>> ProbeAndStoreAsync(
         ShardSet set, string name, string source, string location, ValidationPolicy policy, ClaimsPrincipal user, TrainingDb db,
-        OperationStarter operations, CancellationToken ct)
+        OperationStarter operations, TimeProvider time, CancellationToken ct)
     {
         var probe = await Task.Run(() => ShardScanner.Probe(set, ProbeShards, ProbeSamplesPerShard, ct, ImageCheck.Decode), ct);
         // A shard that cannot be opened at all (missing, not a tar, S3 unreachable) refuses the set under either policy:
@@ -142,7 +142,7 @@ public static class ShardDatasetRegistration
         {
             Id = id, OwnerKeyId = user.KeyId(), Name = name, Source = source, Location = location,
             SampleCount = known ? probe.Usable : 0, ClassCount = classes.Count,
-            Report = JsonSerializer.Serialize(report), CreatedAt = DateTimeOffset.UtcNow,
+            Report = JsonSerializer.Serialize(report), CreatedAt = time.GetUtcNow(),
         };
         db.Datasets.Add(record);
         await db.SaveChangesAsync(ct);

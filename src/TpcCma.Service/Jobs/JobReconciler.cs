@@ -12,41 +12,19 @@ namespace TpcCma.Service.Jobs;
 /// <c>FOR UPDATE SKIP LOCKED</c>, so two reconcilers never hand over the same job.
 /// </summary>
 public sealed class JobReconciler(IDbContextFactory<TrainingDb> dbs, IBackgroundJobClient hangfire, LeaseSettings settings,
-    TimeProvider time, ILogger<JobReconciler> log) : BackgroundService
+    TimeProvider time, ILogger<JobReconciler> log) : PeriodicReconciler("jobs", settings.ReconcileEvery, time, log)
 {
     /// <summary>A job handed over this many times without ending is failed rather than started again.</summary>
     public const int MaxAttempts = 10;
 
     private const int Batch = 100;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(settings.ReconcileEvery, time);
-        do
-        {
-            try
-            {
-                await ReconcileOnceAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
-            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                // The database restarting (any of the errors a dropped connection gives), Hangfire's schema not created
-                // yet, or a bug: none of them may stop the host, whose other work goes on. Look again next period.
-                if (DatabaseRetry.IsTransient(ex) || ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
-                    log.LogWarning("Reconciling jobs failed, retrying in {Period}: {Message}", settings.ReconcileEvery, ex.Message);
-                else
-                    log.LogError(ex, "Reconciling jobs failed, retrying in {Period}", settings.ReconcileEvery);
-            }
-        } while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
     /// <returns>How many jobs were handed over, cancelled or failed.</returns>
-    public async Task<int> ReconcileOnceAsync(CancellationToken ct)
+    public override async Task<int> ReconcileOnceAsync(CancellationToken ct)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         var enqueuedBefore = now - settings.EnqueueGrace;
         var silentSince = now - settings.DeadAfter;
         // Candidates: not ended, not held by a live lease, and with nothing in Hangfire that will run them. Silence is

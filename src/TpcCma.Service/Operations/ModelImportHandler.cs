@@ -11,7 +11,7 @@ namespace TpcCma.Service.Operations;
 /// Nothing is registered when it fails.
 /// Safe to repeat: the download resumes from the cache, and the model is registered in the transaction that records the success.
 /// </summary>
-public sealed class ModelImportHandler(HubSettings hub, ServiceOptions options) : IOperationHandler
+public sealed class ModelImportHandler(HubSettings hub, ServiceOptions options, TimeProvider time) : IOperationHandler
 {
     public string Kind => OperationKinds.ModelImport;
 
@@ -51,7 +51,7 @@ public sealed class ModelImportHandler(HubSettings hub, ServiceOptions options) 
         var record = new ModelRecord
         {
             Id = modelId, OwnerKeyId = context.OwnerKeyId, Name = context.RequiredInput("name"), Source = source, Reference = reference,
-            CreatedAt = DateTimeOffset.UtcNow,
+            CreatedAt = time.GetUtcNow(),
         };
         context.StoreOnSuccess(db => db.Models.Add(record));   // registered with the success, or not at all
         context.Report(1, $"imported {reference}");

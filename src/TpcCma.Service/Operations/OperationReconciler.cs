@@ -1,43 +1,27 @@
 using Hangfire;
 using Hangfire.States;
+using TpcCma.Service.Jobs;
 
 namespace TpcCma.Service.Operations;
 
 /// <summary>
-/// Keeps operations moving when a process dies, the way <see cref="Jobs.JobReconciler"/> does for jobs: a queued
+/// Keeps operations moving when a process dies, the way <see cref="JobReconciler"/> does for jobs: a queued
 /// operation with nothing in Hangfire to run it (the API died between storing and enqueueing it, or its Hangfire job
 /// ended without it), and a running one whose worker stopped heartbeating, go to Hangfire again under a new job.
 /// One started too often without ending is failed. Safe on every node at once (<c>FOR UPDATE SKIP LOCKED</c>).
 /// </summary>
 public sealed class OperationReconciler(IDbContextFactory<TrainingDb> dbs, IBackgroundJobClient hangfire, LeaseSettings leases,
-    OperationSettings settings, ILogger<OperationReconciler> log) : BackgroundService
+    OperationSettings settings, TimeProvider time, ILogger<OperationReconciler> log)
+    : PeriodicReconciler("operations", leases.ReconcileEvery, time, log)
 {
     private const int Batch = 100;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(leases.ReconcileEvery);
-        do
-        {
-            try
-            {
-                await ReconcileOnceAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
-            catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException or DbUpdateException)
-            {
-                // The database restarting or Hangfire's schema not there yet: look again next period.
-                log.LogWarning("Reconciling operations failed, retrying in {Period}: {Message}", leases.ReconcileEvery, ex.Message);
-            }
-        } while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
     /// <returns>How many operations were enqueued again or failed.</returns>
-    public async Task<int> ReconcileOnceAsync(CancellationToken ct)
+    public override async Task<int> ReconcileOnceAsync(CancellationToken ct)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var now = DateTimeOffset.UtcNow;
+        var now = Time.GetUtcNow();
         var enqueuedBefore = now - leases.EnqueueGrace;
         var silentSince = now - leases.DeadAfter;
         // Silence is counted from the database server's start at the earliest: while it was down no worker could heartbeat.

@@ -12,13 +12,13 @@ namespace TpcCma.Service.Operations;
 /// between the two leaves a queued operation that the <see cref="OperationReconciler"/> enqueues. With a subject, a
 /// request for something already in the works gets the operation in flight instead of a second one.
 /// </summary>
-public sealed class OperationStarter(IBackgroundJobClient hangfire, OperationSettings settings)
+public sealed class OperationStarter(IBackgroundJobClient hangfire, OperationSettings settings, TimeProvider time)
 {
     /// <summary>Stores and enqueues an operation of <paramref name="kind"/> (<paramref name="input"/>: the handler's arguments, never shown to clients).</summary>
     public async Task<Operation> StartAsync(TrainingDb db, string kind, Guid? ownerKeyId, JsonObject input, string? subject, CancellationToken ct)
     {
         if (subject is not null && await FindActiveAsync(db, subject, ct) is { } inFlight) return inFlight;
-        var operation = Operation.Create(kind, ownerKeyId, input.ToJsonString(), settings.Queue, subject, DateTimeOffset.UtcNow);
+        var operation = Operation.Create(kind, ownerKeyId, input.ToJsonString(), settings.Queue, subject, time.GetUtcNow());
         db.Operations.Add(operation);
         try
         {

@@ -8,7 +8,7 @@ namespace TpcCma.Service.Operations;
 /// state (and held by the node) the worker believes, so a worker that lost its operation (cancelled, or handed to
 /// another worker after it went silent) changes nothing, and an ended operation never changes again.
 /// </summary>
-public sealed class OperationStore(IDbContextFactory<TrainingDb> dbs)
+public sealed class OperationStore(IDbContextFactory<TrainingDb> dbs, TimeProvider time)
 {
     /// <summary>
     /// Takes the operation for <paramref name="node"/>: a queued one, or a running one whose holder has been silent
@@ -16,7 +16,7 @@ public sealed class OperationStore(IDbContextFactory<TrainingDb> dbs)
     /// </summary>
     public async Task<bool> ClaimAsync(Guid id, string node, TimeSpan deadAfter, CancellationToken ct)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         var silentSince = now - deadAfter;
         await using var db = await dbs.CreateDbContextAsync(ct);
         return await db.Operations
@@ -40,7 +40,7 @@ public sealed class OperationStore(IDbContextFactory<TrainingDb> dbs)
     /// <summary>Heartbeat with the latest progress; false when <paramref name="node"/> no longer runs the operation.</summary>
     public async Task<bool> HeartbeatAsync(Guid id, string node, double progress, string? message, string? errors, CancellationToken ct)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         await using var db = await dbs.CreateDbContextAsync(ct);
         return await Held(db, id, node).ExecuteUpdateAsync(s => s
             .SetProperty(o => o.HeartbeatAt, (DateTimeOffset?)now)
@@ -57,7 +57,7 @@ public sealed class OperationStore(IDbContextFactory<TrainingDb> dbs)
     public async Task<bool> SucceedAsync(Guid id, string node, string result, string? errors, string message,
         IReadOnlyList<Action<TrainingDb>> stores, CancellationToken ct)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         await using var db = await dbs.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var held = await Held(db, id, node).ExecuteUpdateAsync(s => s
@@ -76,9 +76,8 @@ public sealed class OperationStore(IDbContextFactory<TrainingDb> dbs)
     }
 
     /// <summary>Cancels a queued or running operation; false when it has ended. Its worker notices at its next heartbeat.</summary>
-    public static async Task<bool> CancelAsync(TrainingDb db, Guid id, CancellationToken ct)
+    public static async Task<bool> CancelAsync(TrainingDb db, Guid id, DateTimeOffset now, CancellationToken ct)
     {
-        var now = DateTimeOffset.UtcNow;
         return await db.Operations.Where(o => o.Id == id && (o.State == OperationState.Queued || o.State == OperationState.Running))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(o => o.State, OperationState.Cancelled)
@@ -89,7 +88,7 @@ public sealed class OperationStore(IDbContextFactory<TrainingDb> dbs)
 
     public async Task<bool> FailAsync(Guid id, string node, string reason, string? errors, CancellationToken ct)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         await using var db = await dbs.CreateDbContextAsync(ct);
         return await Held(db, id, node).ExecuteUpdateAsync(s => s
             .SetProperty(o => o.State, OperationState.Failed)
