@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using TpcCma.Service.Tests.Infrastructure;
+using TpcCma.Service.Tests.Operations;
 using TpcCma.Service.Tests.Storage;
 using Xunit.Abstractions;
 
@@ -99,7 +100,7 @@ public sealed class ShardJobTests(MotoServer moto, ITestOutputHelper output) : I
         Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
         var dataset = await ServiceStack.ReadJsonAsync(registered);
 
-        var operation = await WaitForOperationAsync(dataset["validation"]!["id"]!.GetValue<string>());
+        var operation = await OperationPolling.WaitAsync(client, dataset["validation"]!["id"]!.GetValue<string>(), TimeSpan.FromSeconds(180));
 
         Assert.True(operation["state"]!.GetValue<string>() == "succeeded", operation.ToJsonString());
         Assert.Equal(1.0, operation["progress"]!.GetValue<double>());
@@ -111,19 +112,6 @@ public sealed class ShardJobTests(MotoServer moto, ITestOutputHelper output) : I
         var counted = await client.GetFromJsonAsync<JsonObject>($"/v1/datasets/{dataset["id"]}");
         Assert.Equal(Samples + 1, counted!["sample_count"]!.GetValue<int>());
         Assert.Equal(1, counted["report"]!["validation"]!["problems"]!.GetValue<int>());
-    }
-
-    private async Task<JsonObject> WaitForOperationAsync(string id)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(180);
-        JsonObject operation;
-        do
-        {
-            operation = await ServiceStack.ReadJsonAsync(await client.GetAsync($"/v1/operations/{id}"));
-            if (operation["state"]!.GetValue<string>() is "succeeded" or "failed" or "cancelled") return operation;
-            await Task.Delay(200);
-        } while (DateTime.UtcNow < deadline);
-        throw new TimeoutException($"operation {id} still {operation["state"]}: {operation.ToJsonString()}");
     }
 
     [Fact]
