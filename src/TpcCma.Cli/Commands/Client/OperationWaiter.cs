@@ -12,8 +12,6 @@ namespace TpcCma.Cli.Commands.Client;
 /// </summary>
 public static class OperationWaiter
 {
-    public static bool IsTerminal(string? state) => state is "succeeded" or "failed" or "cancelled";
-
     /// <summary>Waits for operation <paramref name="id"/>; on failure prints its reason and the first problems found.</summary>
     public static async Task<(int ExitCode, JsonNode Operation)> WaitAsync(ServiceClient client, ClientOutput output, string id,
         TimeSpan? timeout, CancellationToken ct)
@@ -26,7 +24,7 @@ public static class OperationWaiter
             var progress = operation["progress"]?.GetValue<double>() ?? 0;
             output.Progress(progress, string.Create(CultureInfo.InvariantCulture,
                 $"{id[..Math.Min(8, id.Length)]} {operation["kind"]} {state}: {operation["message"]?.GetValue<string>() ?? ""}"));
-            if (IsTerminal(state))
+            if (JobWaiter.IsTerminal(state))   // operations end in the same three states as jobs
             {
                 output.EndProgress();
                 if (state == "failed") PrintFailure(output, operation);
