@@ -59,13 +59,13 @@ public sealed partial record ParameterPlan(
     public static bool DecaysWeight(string name, long rank) =>
         rank >= 2 && !name.Contains("embedding", StringComparison.Ordinal) && name != LogitScaleName;
 
-    /// <summary>AdamW over the trainable parameters: one group with the spec's weight decay, one without.</summary>
+    /// <summary>AdamW over the trainable parameters: one group with the spec's weight decay, one without (<see cref="ScalarSafeAdamW"/> says why not TorchSharp's own).</summary>
     public AdamW CreateOptimizer(TrainingSpec spec)
     {
         var groups = new List<AdamW.ParamGroup>();
         if (Decay.Count > 0) groups.Add(new AdamW.ParamGroup(Decay.Select(p => p.Parameter), spec.Lr, spec.Beta1, spec.Beta2, spec.Eps, spec.WeightDecay));
         if (NoDecay.Count > 0) groups.Add(new AdamW.ParamGroup(NoDecay.Select(p => p.Parameter), spec.Lr, spec.Beta1, spec.Beta2, spec.Eps, 0.0));
-        return optim.AdamW(groups, spec.Lr, spec.Beta1, spec.Beta2, spec.Eps, spec.WeightDecay);
+        return new ScalarSafeAdamW(groups, spec.Lr, spec.Beta1, spec.Beta2, spec.Eps, spec.WeightDecay);
     }
 
     [GeneratedRegex(@"^(?<tower>visual\.|)transformer\.resblocks\.(?<index>\d+)\.")]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TorchSharp;
 using TpcCma.Statistics;
+using TpcCma.Training;
 using static TorchSharp.torch;
 
 namespace TpcCma.Evaluation.Captioning;
@@ -94,7 +95,7 @@ public sealed class ZeroShotCaptioner : IDisposable
         using var targets = encoded.to(device);                                                 // [N, MaxWords + 1]
         encoded.Dispose();
         var (trainRows, heldOutRows) = HoldOut(captions.Count, options.HoldOutFraction);
-        using var optimizer = optim.AdamW(decoder.parameters(), lr: options.LearningRate, weight_decay: options.WeightDecay);
+        using var optimizer = new ScalarSafeAdamW(decoder.parameters(), options.LearningRate, options.WeightDecay);
         using var generator = new Generator((ulong)options.Seed);
         var order = Array.Empty<long>();
         var cursor = 0;
