@@ -3,3 +3,5 @@
 // ports, folders and processes; in-process console output is never redirected (the client commands write to the
 // writers they are given), and training, which sets TorchSharp's process-global seed and threads, runs only in worker processes.
 [assembly: CollectionBehavior(MaxParallelThreads = 4)]
+// The classes marked [TakesAbout] start first, longest first.
+[assembly: TestCollectionOrderer("TpcCma.Service.Tests.Infrastructure.LongestFirstOrderer", "TpcCma.Service.Tests")]

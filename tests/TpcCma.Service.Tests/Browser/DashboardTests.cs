@@ -4,6 +4,7 @@ using Microsoft.Playwright;
 namespace TpcCma.Service.Tests.Browser;
 
 /// <summary>The dashboard in real headless Chromium against a real deployment running real (tiny) jobs.</summary>
+[TakesAbout(seconds: 50)]
 public sealed class DashboardTests(DashboardStack deployment, ITestOutputHelper output) : IClassFixture<DashboardStack>
 {
     private const float WaitMs = 90_000;

@@ -13,6 +13,7 @@ namespace TpcCma.Service.Tests.Client;
 /// The <c>tpccma</c> client run in-process, as a pipeline would run it, against a live deployment with a worker:
 /// exit codes for success, invalid requests and cancellation, and resumable, verified downloads.
 /// </summary>
+[TakesAbout(seconds: 45)]
 public sealed class ClientEndToEndTests : IClassFixture<LiveDeployment>, IDisposable
 {
     private readonly LiveDeployment deployment;

@@ -9,6 +9,7 @@ using Xunit.Abstractions;
 namespace TpcCma.Service.Tests.Datasets;
 
 /// <summary>Jobs on registered shard sets: a worker process trains from the shards (local, or streamed from S3) and evaluates on their held-out split.</summary>
+[TakesAbout(seconds: 95)]
 public sealed class ShardJobTests(MotoServer moto, ITestOutputHelper output) : IClassFixture<MotoServer>, IAsyncLifetime
 {
     private const int Samples = 48;

@@ -15,6 +15,7 @@ namespace TpcCma.Service.Tests.Deployment;
 /// trains; at the end libtorch was never mapped into the API process. A worker started from the same files refuses to
 /// start, naming the image to use.
 /// </summary>
+[TakesAbout(seconds: 105)]
 public sealed class ApiWithoutLibTorchTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly string[] TorchLibraryPrefixes = ["libtorch", "libLibTorchSharp", "libc10", "libgomp", "libshm"];

@@ -7,6 +7,7 @@ namespace TpcCma.Service.Tests.Jobs;
 /// Real jobs interrupted while they run, by a user or by a worker's death, on worker processes separate from the API.
 /// What a job that runs to its end shows is in <see cref="FinishedAlignJobTests"/>.
 /// </summary>
+[TakesAbout(seconds: 65)]
 public sealed class JobLifecycleTests() : UserDeploymentTests(new UserDeployment("lifecycle", shapes: 80, nodeSettings: ServiceStack.QuickLeases))
 {
     private Task<string> SubmitAsync(int steps, int checkpointEvery) => Deployment.SubmitAsync("tiny-align", new

@@ -3,6 +3,7 @@ using System.Net;
 namespace TpcCma.Service.Tests.Jobs;
 
 /// <summary>An alpha_target sweep: one job per value, then the table of base, mean-centered base and each run, with R^2 fits.</summary>
+[TakesAbout(seconds: 120)]
 public sealed class SweepTests() : UserDeploymentTests(new UserDeployment("sweeps", shapes: 64))
 {
     [Fact]

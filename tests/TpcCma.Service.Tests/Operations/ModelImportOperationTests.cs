@@ -14,6 +14,7 @@ namespace TpcCma.Service.Tests.Operations;
 /// against the tiny local hub: 202 at once, then the model, which a job can train from; a failed import names the
 /// reference and registers nothing. The <c>tpccma</c> client waits on it.
 /// </summary>
+[TakesAbout(seconds: 80)]
 public sealed class ModelImportOperationTests : IAsyncLifetime
 {
     private static readonly TimeSpan OperationTimeout = TimeSpan.FromSeconds(120);

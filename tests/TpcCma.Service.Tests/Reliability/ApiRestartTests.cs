@@ -9,6 +9,7 @@ namespace TpcCma.Service.Tests.Reliability;
 /// their own), and started again on the same address after the worker has finished the job: the waits ride over
 /// the outage and end with the job's final status, and everything the job stored is served again.
 /// </summary>
+[TakesAbout(seconds: 50)]
 public sealed class ApiRestartTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Steps = 50;

@@ -7,29 +7,53 @@ using Npgsql;
 
 namespace TpcCma.Service.Tests.Reliability;
 
-/// <summary>Malformed and hostile requests: each is refused with a ProblemDetails naming what is wrong, and nothing is stored.</summary>
-public sealed class BadInputTests : IAsyncLifetime
+/// <summary>
+/// One deployment for every <see cref="BadInputTests"/> test, with small limits so that bodies and archives over them
+/// stay small too. Each test has a user of its own, and so lists of its own.
+/// </summary>
+public sealed class BadInputDeployment : IAsyncLifetime
 {
-    // Small limits, so bodies and archives over them stay small too.
-    private const int JsonLimit = 16 * 1024, UploadLimit = 256 * 1024, ArchiveBytesLimit = 1 << 20, ArchiveEntriesLimit = 64;
-    private readonly ServiceStack stack = new(new Dictionary<string, string>
+    public ServiceStack Stack { get; } = new(new Dictionary<string, string>
     {
-        ["Api:MaxJsonBodyBytes"] = $"{JsonLimit}",
-        ["Datasets:MaxUploadBytes"] = $"{UploadLimit}",
-        ["Datasets:Archive:MaxTotalBytes"] = $"{ArchiveBytesLimit}",
-        ["Datasets:Archive:MaxEntries"] = $"{ArchiveEntriesLimit}",
+        ["Api:MaxJsonBodyBytes"] = $"{BadInputTests.JsonLimit}",
+        ["Datasets:MaxUploadBytes"] = $"{BadInputTests.UploadLimit}",
+        ["Datasets:Archive:MaxTotalBytes"] = $"{BadInputTests.ArchiveBytesLimit}",
+        ["Datasets:Archive:MaxEntries"] = $"{BadInputTests.ArchiveEntriesLimit}",
     });
+
+    public Task InitializeAsync() => Stack.InitializeAsync();
+
+    public Task DisposeAsync() => Stack.DisposeAsync();
+}
+
+/// <summary>Malformed and hostile requests: each is refused with a ProblemDetails naming what is wrong, and nothing is stored.</summary>
+public sealed class BadInputTests(BadInputDeployment deployment) : IClassFixture<BadInputDeployment>, IAsyncLifetime
+{
+    private readonly ServiceStack stack = deployment.Stack;
+    internal const int JsonLimit = 16 * 1024, UploadLimit = 256 * 1024, ArchiveBytesLimit = 1 << 20, ArchiveEntriesLimit = 64;
     private HttpClient client = null!;
+    /// <summary>What the data root's datasets folder held before this test: what a refused upload must leave as it was.</summary>
+    private string[] datasetFilesBefore = [];
 
     public async Task InitializeAsync()
     {
-        await stack.InitializeAsync();
         // Without the redirect handler, which buffers request bodies and so would give the streamed ones a Content-Length.
         client = stack.Api.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await stack.CreateUserKeyAsync("bad-input"));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await stack.CreateUserKeyAsync($"bad-input-{Guid.NewGuid():N}"));
+        datasetFilesBefore = DatasetFiles();
     }
 
-    public Task DisposeAsync() => stack.DisposeAsync();
+    public Task DisposeAsync()
+    {
+        client.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private string[] DatasetFiles()
+    {
+        var folder = Path.Combine(stack.DataRoot, "datasets");
+        return Directory.Exists(folder) ? [.. Directory.GetFileSystemEntries(folder).Order(StringComparer.Ordinal)] : [];
+    }
 
     [Theory]
     [InlineData("")]
@@ -273,8 +297,7 @@ public sealed class BadInputTests : IAsyncLifetime
     private async Task AssertNoDatasetStoredAsync()
     {
         Assert.Empty((await ServiceStack.ReadJsonAsync(await client.GetAsync("/v1/datasets")))["data"]!.AsArray());
-        var folder = Path.Combine(stack.DataRoot, "datasets");
-        Assert.True(!Directory.Exists(folder) || Directory.GetFileSystemEntries(folder).Length == 0, "the refused upload left files behind");
+        Assert.True(DatasetFiles().SequenceEqual(datasetFilesBefore), "the refused upload left files behind");
     }
 
     private Task<HttpResponseMessage> UploadAsync(string filename, byte[] bytes, bool declaredLength = true) =>

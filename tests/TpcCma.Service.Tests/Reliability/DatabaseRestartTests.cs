@@ -10,6 +10,7 @@ namespace TpcCma.Service.Tests.Reliability;
 /// PostgreSQL restarted under a running job, on a cluster of this class alone: the worker trains on, buffers its
 /// progress and writes it once the server is back; no step is lost or doubled, the job runs once and succeeds.
 /// </summary>
+[TakesAbout(seconds: 50)]
 public sealed class DatabaseRestartTests(ThrowawayPostgres postgres, ITestOutputHelper output) : IClassFixture<ThrowawayPostgres>, IAsyncLifetime
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(6);

@@ -18,6 +18,7 @@ namespace TpcCma.Service.Tests.Reliability;
 /// (5 minutes), so every recovery under a minute here is the reconciler's and the leases', not Hangfire's. Every node
 /// runs with <see cref="ServiceStack.QuickLeases"/>, so that a dead holder's lease lapses in seconds.
 /// </summary>
+[TakesAbout(seconds: 260)]
 public sealed class StrandedJobTests(ITestOutputHelper output) : IAsyncLifetime
 {
     // 80 steps: the phase boundaries then fall on the periodic checkpoints (every 20), which the torn-checkpoint test relies on.

@@ -7,6 +7,7 @@ namespace TpcCma.Service.Tests.Reliability;
 /// A worker told to stop (SIGTERM, as an orchestrator draining a node does) mid-run: it checkpoints the step it is
 /// at, hands the job back and exits within Hangfire's shutdown timeout; the next worker resumes at that step.
 /// </summary>
+[TakesAbout(seconds: 45)]
 public sealed class WorkerShutdownTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Steps = 60;

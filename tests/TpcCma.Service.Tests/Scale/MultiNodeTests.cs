@@ -9,6 +9,7 @@ namespace TpcCma.Service.Tests.Scale;
 /// A scaled-out deployment on one machine: the API and two worker nodes share PostgreSQL and an S3 bucket (moto),
 /// while each node has its own artifact folder, so a checkpoint can only reach another node through the bucket.
 /// </summary>
+[TakesAbout(seconds: 95)]
 public sealed class MultiNodeTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Steps = 20;
