@@ -16,6 +16,7 @@ relative change stays above -5 %).
 
 Usage: sweep_table.py FILE [NAME]
 """
+import functools
 import json
 import math
 import random
@@ -46,13 +47,19 @@ def percentile(sorted_values, p):
     return sorted_values[low] + (rank - low) * (sorted_values[high] - sorted_values[low])
 
 
+@functools.lru_cache(maxsize=None)
+def resamples(n):
+    """The bootstrap's draws of n rows: the same for every statistic over n rows (one seed), so drawn once per n."""
+    rng = random.Random(SEED)
+    return [[rng.randrange(n) for _ in range(n)] for _ in range(RESAMPLES)]
+
+
 def bootstrap(n, statistic):
     """(value, low, high): the statistic of rows 0..n-1 and its 95 % percentile-bootstrap interval."""
     value = statistic(list(range(n)))
-    rng = random.Random(SEED)
     draws = []
-    for _ in range(RESAMPLES):
-        s = statistic([rng.randrange(n) for _ in range(n)])
+    for rows in resamples(n):
+        s = statistic(rows)
         if finite(s):
             draws.append(s)
     if len(draws) < RESAMPLES // 2:
@@ -62,7 +69,7 @@ def bootstrap(n, statistic):
 
 
 def mean_ci(values):
-    return bootstrap(len(values), lambda rows: sum(values[i] for i in rows) / len(rows))
+    return bootstrap(len(values), lambda rows: sum(map(values.__getitem__, rows)) / len(rows))
 
 
 def r_squared(x, y):
